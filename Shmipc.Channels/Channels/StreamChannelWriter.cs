@@ -1,0 +1,155 @@
+using System.Threading.Channels;
+using Shmipc.Channels.Sessions;
+
+namespace Shmipc.Channels.Channels;
+
+/// <summary>
+/// <see cref="ShmipcStream.Output"/>: publishes written leases to the peer. Waits (awaitably, with the session's write
+/// timeout) when the IO queue is full; completing it closes the stream.
+/// </summary>
+// Design: stateless besides the stream; TryWrite is the whole fast path (no allocation, no await). WaitToWriteAsync
+// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances.
+internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
+{
+    private readonly SessionStream _stream;
+    private Exception? _completion;
+    private int _completed;
+
+    public StreamChannelWriter(SessionStream stream) => _stream = stream;
+
+    private Session Session => _stream.Session;
+
+    /// <inheritdoc />
+    public override bool TryWrite(ShmLease item)
+    {
+        var core = Validate(item);
+        if (IsDone(out _))
+        {
+            return false;
+        }
+
+        return Session.TrySend(_stream, core, item.TokenValue);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        if (IsDone(out var error))
+        {
+            return error is null ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(error);
+        }
+
+        return Session.HasQueueRoom ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask WriteAsync(ShmLease item, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            if (TryWrite(item))
+            {
+                return default;
+            }
+        }
+        catch (Exception e) when (e is ShmipcException)
+        {
+            return ValueTask.FromException(new ChannelClosedException(e));
+        }
+
+        return WriteSlowAsync(item, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override bool TryComplete(Exception? error = null)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return false;
+        }
+
+        _completion = error;
+        _stream.Public.CloseOutput();
+        return true;
+    }
+
+    private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
+    {
+        await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+        return !IsDone(out _);
+    }
+
+    private async ValueTask WriteSlowAsync(ShmLease item, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+                if (TryWrite(item))
+                {
+                    return;
+                }
+
+                if (IsDone(out var error))
+                {
+                    throw new ChannelClosedException(error);
+                }
+            }
+            catch (ShmipcException e)
+            {
+                throw new ChannelClosedException(e);
+            }
+        }
+    }
+
+    private bool IsDone(out Exception? error)
+    {
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            error = _completion;
+            return true;
+        }
+
+        if (Session.IsClosed)
+        {
+            error = Session.CreateClosedException();
+            return true;
+        }
+
+        if (_stream.IsRemoteClosed || _stream.IsLocalClosed)
+        {
+            error = new ShmipcException(ShmipcErrorCode.StreamClosed, $"stream {_stream.Id} is closed" + (_stream.IsRemoteClosed ? " by the peer." : "."));
+            return true;
+        }
+
+        error = null;
+        return false;
+    }
+
+    private LeaseCore Validate(ShmLease item)
+    {
+        var core = item.CoreOrNull;
+        if (core is null || core.Token != item.TokenValue)
+        {
+            throw new ArgumentException("The lease was disposed or already written.", nameof(item));
+        }
+
+        if (core.Kind != LeaseKind.Writing || !ReferenceEquals(core.Session, Session) || core.StreamId != _stream.Id)
+        {
+            throw new ArgumentException($"The lease was not rented from stream {_stream.Id} (use ShmipcStream.Rent).", nameof(item));
+        }
+
+        return core;
+    }
+}

@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Shmipc.Channels.Interop;
+
+namespace Shmipc.Channels.Reactor;
+
+/// <summary>
+/// The polling-plus-eventfd reactor (DESIGN.md §4): one background thread that owns the receive queues of its sessions.
+/// While traffic flows it spin-polls them with their working flags held, so peers send no wake-ups; when idle it clears
+/// the flags with a full fence, re-checks, and parks in <c>epoll_wait</c> on the session sockets plus one eventfd.
+/// </summary>
+// Design:
+// - Only the reactor thread touches _handlers, _list, the epoll set and every handler's receive side. Other threads
+//   talk to it through _commands (a ConcurrentQueue) and Wake().
+// - Wake() is "schedule once": the reactor publishes _parked = 1 (Interlocked.Exchange, a full fence) and then
+//   re-checks _commands before it blocks; a producer enqueues first and then swaps _parked to 0, signalling the eventfd
+//   only if it saw 1. Either the reactor sees the command, or the producer sees _parked == 1 and signals: no lost wake-up.
+// - The working flags follow PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
+//   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
+// - Writers waiting for queue room cannot be woken by the peer (shmipc consumers never signal producers), so while any
+//   handler HasWaiters the parked reactor uses a 1 ms epoll timeout and re-polls the peer's head.
+internal sealed class ShmipcReactor
+{
+    private const int MaxEvents = 128;
+    private const ulong WakeToken = 0;
+    private const int EpollPassEvery = 16;
+
+    private static readonly Lazy<ShmipcReactor> s_shared = new(() => new ShmipcReactor("shmipc-reactor"));
+
+    private readonly EpollHandle _epoll;
+    private readonly EventFd _wake;
+    private readonly ConcurrentQueue<Command> _commands = new();
+    private readonly Dictionary<ulong, IReactorHandler> _handlers = [];
+    private readonly List<IReactorHandler> _list = [];
+    private readonly EpollEventData[] _events = new EpollEventData[MaxEvents];
+    private readonly Thread _thread;
+    private ulong _nextToken = 1;
+    private int _parked;
+    private long _spinTicks;
+
+    private ShmipcReactor(string name)
+    {
+        _epoll = EpollHandle.Create();
+        _wake = EventFd.Create();
+        _epoll.Add(_wake.Fd, EpollHandle.EPOLLIN, WakeToken);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>The process-wide reactor every session registers with.</summary>
+    public static ShmipcReactor Shared => s_shared.Value;
+
+    /// <summary>Whether the caller runs on the reactor thread.</summary>
+    public bool IsReactorThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Adds a handler; the reactor starts serving it on its next pass.</summary>
+    public void Register(IReactorHandler handler)
+    {
+        _commands.Enqueue(new Command(handler, true, null));
+        Wake();
+    }
+
+    /// <summary>Removes a handler. The task completes once the reactor will not call it again.</summary>
+    public Task UnregisterAsync(IReactorHandler handler)
+    {
+        if (IsReactorThread)
+        {
+            Remove(handler);
+            return Task.CompletedTask;
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commands.Enqueue(new Command(handler, false, done));
+        Wake();
+        return done.Task;
+    }
+
+    /// <summary>Makes the reactor run a pass soon (a handler gained waiters, or a command was queued).</summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _parked, 0) == 1)
+        {
+            _wake.Signal();
+        }
+    }
+
+    private void Run()
+    {
+        var spinning = false;
+        var lastWork = Stopwatch.GetTimestamp();
+        var pass = 0;
+        while (true)
+        {
+            var work = RunCommands();
+            if (!spinning || ++pass % EpollPassEvery == 0)
+            {
+                work |= Dispatch(_epoll.Wait(_events, 0));
+            }
+
+            work |= PollHandlers();
+            if (work)
+            {
+                lastWork = Stopwatch.GetTimestamp();
+                if (!spinning)
+                {
+                    spinning = true;
+                    foreach (var h in _list)
+                    {
+                        Guard(h, static h => h.EnterSpin());
+                    }
+                }
+
+                continue;
+            }
+
+            if (spinning && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
+            {
+                Thread.SpinWait(20);
+                continue;
+            }
+
+            if (!TryParkAll())
+            {
+                spinning = true;
+                lastWork = Stopwatch.GetTimestamp();
+                continue;
+            }
+
+            spinning = false;
+            Interlocked.Exchange(ref _parked, 1);
+            if (!_commands.IsEmpty)
+            {
+                Interlocked.Exchange(ref _parked, 0);
+                continue;
+            }
+
+            var timeout = AnyWaiters() ? 1 : -1;
+            var n = _epoll.Wait(_events, timeout);
+            Interlocked.Exchange(ref _parked, 0);
+            Dispatch(n);
+        }
+    }
+
+    private bool RunCommands()
+    {
+        var any = false;
+        while (_commands.TryDequeue(out var c))
+        {
+            any = true;
+            if (c.Add)
+            {
+                var token = _nextToken++;
+                try
+                {
+                    _epoll.Add(c.Handler.Fd, c.Handler.Events, token);
+                }
+                catch (Exception e) when (e is ShmipcException)
+                {
+                    c.Handler.OnFault(e);
+                    continue;
+                }
+
+                _handlers.Add(token, c.Handler);
+                _list.Add(c.Handler);
+                UpdateSpin();
+            }
+            else
+            {
+                Remove(c.Handler);
+                c.Done?.TrySetResult();
+            }
+        }
+
+        return any;
+    }
+
+    private bool Dispatch(int count)
+    {
+        var work = false;
+        for (var i = 0; i < count; i++)
+        {
+            var e = _events[i];
+            if (e.Data == WakeToken)
+            {
+                _wake.Drain();
+                continue;
+            }
+
+            if (_handlers.TryGetValue(e.Data, out var h))
+            {
+                try
+                {
+                    work |= h.OnReady(e.Events);
+                }
+                catch (Exception ex)
+                {
+                    Fault(h, ex);
+                }
+            }
+        }
+
+        return work;
+    }
+
+    private bool PollHandlers()
+    {
+        var work = false;
+        for (var i = _list.Count - 1; i >= 0; i--)
+        {
+            if (i >= _list.Count)
+            {
+                continue;
+            }
+
+            var h = _list[i];
+            try
+            {
+                work |= h.Poll();
+            }
+            catch (Exception ex)
+            {
+                Fault(h, ex);
+            }
+        }
+
+        return work;
+    }
+
+    private bool TryParkAll()
+    {
+        var all = true;
+        for (var i = _list.Count - 1; i >= 0; i--)
+        {
+            if (i >= _list.Count)
+            {
+                continue;
+            }
+
+            var h = _list[i];
+            try
+            {
+                all &= h.TryPark();
+            }
+            catch (Exception ex)
+            {
+                Fault(h, ex);
+            }
+        }
+
+        return all;
+    }
+
+    private bool AnyWaiters()
+    {
+        foreach (var h in _list)
+        {
+            if (h.HasWaiters)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Guard(IReactorHandler h, Action<IReactorHandler> action)
+    {
+        try
+        {
+            action(h);
+        }
+        catch (Exception ex)
+        {
+            Fault(h, ex);
+        }
+    }
+
+    private void Fault(IReactorHandler h, Exception ex)
+    {
+        Remove(h);
+        try
+        {
+            h.OnFault(ex);
+        }
+        catch (Exception inner)
+        {
+            // A handler that cannot even close itself has broken an invariant of this process.
+            Environment.FailFast("shmipc reactor: a handler failed while closing after a fault", inner);
+        }
+    }
+
+    private void Remove(IReactorHandler handler)
+    {
+        var index = _list.IndexOf(handler);
+        if (index < 0)
+        {
+            return;
+        }
+
+        _list.RemoveAt(index);
+        foreach (var (token, h) in _handlers)
+        {
+            if (ReferenceEquals(h, handler))
+            {
+                _handlers.Remove(token);
+                break;
+            }
+        }
+
+        try
+        {
+            _epoll.Remove(handler.Fd);
+        }
+        catch (ShmipcException)
+        {
+            // The fd may already be closed; epoll forgets closed fds by itself.
+        }
+
+        UpdateSpin();
+        handler.OnRemoved();
+    }
+
+    private void UpdateSpin()
+    {
+        long max = 0;
+        foreach (var h in _list)
+        {
+            max = Math.Max(max, h.SpinTicks);
+        }
+
+        Volatile.Write(ref _spinTicks, max);
+    }
+
+    private readonly record struct Command(IReactorHandler Handler, bool Add, TaskCompletionSource? Done);
+}

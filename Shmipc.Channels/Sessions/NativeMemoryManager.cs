@@ -1,0 +1,40 @@
+using System.Buffers;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>
+/// A reusable <see cref="MemoryManager{T}"/> over native (shared) memory, so a lease can hand out
+/// <see cref="Memory{T}"/> and <see cref="ReadOnlySequence{T}"/> views of slices without copying or allocating.
+/// </summary>
+/// <remarks>Owned by one lease core and re-pointed on every use; the memory is kept mapped by the lease's reference.</remarks>
+internal sealed unsafe class NativeMemoryManager : MemoryManager<byte>
+{
+    private byte* _pointer;
+    private int _length;
+
+    public void Reset(byte* pointer, int length)
+    {
+        _pointer = pointer;
+        _length = length;
+    }
+
+    public override Span<byte> GetSpan() => new(_pointer, _length);
+
+    public override MemoryHandle Pin(int elementIndex = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, _length);
+        return new MemoryHandle(_pointer + elementIndex);
+    }
+
+    public override void Unpin()
+    {
+        // Shared memory never moves.
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _pointer = null;
+        _length = 0;
+    }
+}

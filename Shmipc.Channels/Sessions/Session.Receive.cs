@@ -1,0 +1,234 @@
+using Shmipc.Channels.Interop;
+using Shmipc.Channels.Memory;
+using Shmipc.Channels.Protocol;
+using Shmipc.Channels.Reactor;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>The receive side: runs on the reactor thread only.</summary>
+internal sealed partial class Session
+{
+    private const int ReceiveChunk = 64 * 1024;
+    private const uint StatusMask = 0xFF;
+    private const byte StateOpened = 0;
+    private const byte StateClosed = 1;
+
+    private readonly FrameParser _parser;
+    private readonly ReceiveBuffer _receiveBuffer;
+
+    /// <summary>Reactor: drain the receive queue and release writers waiting for room.</summary>
+    bool IReactorHandler.Poll()
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        var work = false;
+        try
+        {
+            while (_recvQueue.TryPop(out var element))
+            {
+                work = true;
+                Dispatch(element);
+            }
+        }
+        catch (ShmipcException e)
+        {
+            Close(e);
+            return true;
+        }
+
+        if (Volatile.Read(ref _waiterCount) > 0)
+        {
+            ReleaseWaitersIfRoom();
+        }
+
+        return work;
+    }
+
+    /// <summary>Reactor: the socket is readable (frames, or the peer hung up).</summary>
+    bool IReactorHandler.OnReady(uint events)
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        try
+        {
+            var eof = false;
+            while (true)
+            {
+                var span = _receiveBuffer.GetWriteSpan(Math.Min(ReceiveChunk, Options.MaxFrameLength));
+                var n = Socket.TryReceive(span);
+                if (n < 0)
+                {
+                    break;
+                }
+
+                if (n == 0)
+                {
+                    eof = true;
+                    break;
+                }
+
+                _receiveBuffer.Advance(n);
+                ParseFrames();
+                if (IsClosed)
+                {
+                    return true;
+                }
+            }
+
+            if (eof || (events & (EpollHandle.EPOLLHUP | EpollHandle.EPOLLERR)) != 0)
+            {
+                // Unlike shmipc-go (§14.13) every frame sent before the hang-up has been handled above.
+                Close(new ShmipcException(ShmipcErrorCode.PeerClosed, $"session {Name}: the peer closed the connection."));
+            }
+        }
+        catch (ShmipcException e)
+        {
+            Close(e);
+        }
+
+        return true;
+    }
+
+    private void ParseFrames()
+    {
+        while (_parser.TryParse(_receiveBuffer.Readable, out var frame))
+        {
+            HandleFrame(frame, _receiveBuffer.Readable);
+            _receiveBuffer.Consume(frame.FrameLength);
+            if (IsClosed)
+            {
+                return;
+            }
+        }
+    }
+
+    private void HandleFrame(in FrameEvent frame, ReadOnlySpan<byte> buffer)
+    {
+        switch (frame.Type)
+        {
+            case EventType.Polling:
+                // A wake-up: the receive queue is drained by Poll() on this same pass.
+                Metrics.SyncReceived();
+                break;
+            case EventType.StreamClose:
+                if (_streams.TryGetValue(frame.StreamId, out var closing))
+                {
+                    closing.OnRemoteClose();
+                }
+
+                break;
+            case EventType.FallbackData:
+                OnFallbackData(frame.StreamId, frame.StreamState, frame.GetPayload(buffer));
+                break;
+            case EventType.HotRestart:
+            case EventType.HotRestartAck:
+                // Hot restart is not supported yet; the frame is harmless to ignore (the old server times out
+                // waiting for the ack and resets, PROTOCOL.md §8.2).
+                break;
+            default:
+                throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: unexpected frame {frame} in the data phase.");
+        }
+    }
+
+    private void OnFallbackData(uint streamId, byte state, ReadOnlySpan<byte> payload)
+    {
+        Metrics.FallbackRead();
+        if (state == StateClosed)
+        {
+            if (_streams.TryGetValue(streamId, out var s))
+            {
+                s.OnRemoteClose();
+            }
+
+            return;
+        }
+
+        var stream = FindOrAccept(streamId, state);
+        if (stream is null)
+        {
+            return;
+        }
+
+        // The receiving stream also switches to the socket, so its replies stay ordered (PROTOCOL.md §7).
+        stream.EnterFallback();
+        var core = LeaseCore.Rent();
+        core.BeginReceivedHeap(this, streamId, payload);
+        stream.Deliver(core);
+    }
+
+    private void Dispatch(in QueueElement element)
+    {
+        var state = (byte)(element.Status & StatusMask);
+        if (state == StateClosed)
+        {
+            if (_streams.TryGetValue(element.StreamId, out var s))
+            {
+                s.OnRemoteClose();
+            }
+
+            return;
+        }
+
+        // Validate the whole chain before anything else: a bad offset closes the session (PROTOCOL.md §4.8).
+        var core = LeaseCore.Rent();
+        core.BeginReceived(this, Buffer, element.StreamId);
+        try
+        {
+            ReadChain(core, element.Offset);
+        }
+        catch
+        {
+            core.TryDetach(core.Token);
+            throw;
+        }
+
+        var stream = state == StateOpened ? FindOrAccept(element.StreamId, state) : null;
+        if (stream is null)
+        {
+            // Unknown stream on a client, or an unknown state: recycle the message (PROTOCOL.md §5).
+            core.TryRelease(core.Token);
+            return;
+        }
+
+        stream.Deliver(core);
+    }
+
+    private SessionStream? FindOrAccept(uint streamId, byte state)
+    {
+        if (_streams.TryGetValue(streamId, out var stream))
+        {
+            return stream;
+        }
+
+        if (IsClient || state != StateOpened)
+        {
+            return null;
+        }
+
+        stream = new SessionStream(this, streamId);
+        if (!_streams.TryAdd(streamId, stream))
+        {
+            stream.MarkRemoved();
+            return _streams.TryGetValue(streamId, out var existing) ? existing : null;
+        }
+
+        _incoming.Writer.TryWrite(stream.Public);
+        return stream;
+    }
+
+    private void ReadChain(LeaseCore core, uint offset)
+    {
+        // The enumerator validates each slice as it reaches it (header position, cap, start + size, loops); a
+        // corrupt slice throws before its bytes are used, and the core is then discarded without recycling.
+        foreach (var segment in Buffer.Manager.EnumerateChain(offset))
+        {
+            core.AddReceivedSlice(segment.SliceOffset, segment.DataOffset, segment.Length);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Buffers;
+using Shmipc.Channels.Memory;
+using Shmipc.Channels.Protocol;
+using Shmipc.Channels.Reactor;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>The send side: any thread.</summary>
+internal sealed partial class Session
+{
+    private readonly object _sendLock = new();
+    private readonly object _socketLock = new();
+    private readonly byte[] _pollingFrame = new byte[ProtocolConstants.HeaderSize];
+    private readonly List<TaskCompletionSource> _waiters = [];
+    private int _waiterCount;
+
+    /// <summary>Whether the send queue has room for one more element.</summary>
+    public bool HasQueueRoom => _sendQueue.Count < _sendQueue.Capacity;
+
+    /// <summary>
+    /// Publishes a written lease: a queue element (or a FallbackData frame when the message is on the heap or the
+    /// stream already fell back). Returns false, leaving the lease untouched, when the queue is full.
+    /// </summary>
+    public bool TrySend(SessionStream stream, LeaseCore core, int token)
+    {
+        if (core.Length == 0)
+        {
+            // An empty message has no representation in shmipc (a Flush of nothing sends nothing).
+            core.TryRelease(token);
+            return true;
+        }
+
+        if (stream.InFallback || core.IsHeap)
+        {
+            SendFallback(stream, core, token);
+            return true;
+        }
+
+        var first = core.CommitWrittenChain();
+        var element = new QueueElement(stream.Id, first, 0);
+        lock (_sendLock)
+        {
+            if (IsClosed)
+            {
+                throw CreateClosedException();
+            }
+
+            if (!_sendQueue.TryPut(element))
+            {
+                Metrics.QueueWasFull();
+                return false;
+            }
+        }
+
+        core.TryDetach(token);
+        NotifyPeer();
+        return true;
+    }
+
+    /// <summary>Sends the close notice of a stream: a close element, or a StreamClose frame when the queue is full.</summary>
+    public void SendClose(SessionStream stream)
+    {
+        bool queued;
+        lock (_sendLock)
+        {
+            if (IsClosed)
+            {
+                return;
+            }
+
+            queued = _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
+        }
+
+        if (queued)
+        {
+            NotifyPeer();
+            return;
+        }
+
+        // PROTOCOL.md §2.5: the close travels over the socket when the queue is full.
+        Span<byte> frame = stackalloc byte[ProtocolConstants.StreamCloseFrameLength];
+        StreamCloseFrame.Write(frame, Version, stream.Id);
+        WriteSocket(frame);
+    }
+
+    /// <summary>Waits until the send queue has room (or the session closes, the timeout passes, the token fires).</summary>
+    public async ValueTask WaitForQueueRoomAsync(CancellationToken cancellationToken)
+    {
+        var timeout = Options.WriteTimeout;
+        using var timeoutCts = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
+        using var linked = timeoutCts is null
+            ? null
+            : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        var token = linked?.Token ?? cancellationToken;
+        while (!HasQueueRoom)
+        {
+            ThrowIfClosed();
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_waiters)
+            {
+                _waiters.Add(waiter);
+                Interlocked.Increment(ref _waiterCount);
+            }
+
+            if (HasQueueRoom || IsClosed)
+            {
+                ReleaseWaitersIfRoom();
+            }
+
+            ShmipcReactor.Shared.Wake();
+            try
+            {
+                await waiter.Task.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeoutCts is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ShmipcException(ShmipcErrorCode.Timeout, $"session {Name}: the IO queue stayed full for {timeout.TotalMilliseconds:0} ms (WriteTimeout).");
+            }
+            finally
+            {
+                lock (_waiters)
+                {
+                    if (_waiters.Remove(waiter))
+                    {
+                        Interlocked.Decrement(ref _waiterCount);
+                    }
+                }
+            }
+        }
+
+        ThrowIfClosed();
+    }
+
+    private void ReleaseWaitersIfRoom()
+    {
+        if (!HasQueueRoom && !IsClosed)
+        {
+            return;
+        }
+
+        TaskCompletionSource[] ready;
+        lock (_waiters)
+        {
+            ready = [.. _waiters];
+            _waiters.Clear();
+            Interlocked.Exchange(ref _waiterCount, 0);
+        }
+
+        foreach (var w in ready)
+        {
+            w.TrySetResult();
+        }
+    }
+
+    private void FailWaiters(Exception error)
+    {
+        _ = error;
+        ReleaseWaitersIfRoom();
+    }
+
+    /// <summary>After a put: wake the peer unless it is already working (PROTOCOL.md §6).</summary>
+    private void NotifyPeer()
+    {
+        if (_sendQueue.MarkWorking())
+        {
+            WriteSocket(_pollingFrame);
+            Metrics.SyncSent();
+        }
+    }
+
+    private void SendFallback(SessionStream stream, LeaseCore core, int token)
+    {
+        stream.EnterFallback();
+        var payloadLength = core.Length;
+        var frameLength = FallbackDataHeader.GetFrameLength(payloadLength);
+        var frame = ArrayPool<byte>.Shared.Rent(frameLength);
+        try
+        {
+            FallbackDataHeader.WriteHeader(frame, Version, stream.Id, 0, payloadLength);
+            core.GetSequence().CopyTo(frame.AsSpan(ProtocolConstants.FallbackDataHeaderLength));
+            WriteSocket(frame.AsSpan(0, frameLength));
+            Metrics.FallbackWritten();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+
+        core.TryRelease(token);
+    }
+
+    private void WriteSocket(ReadOnlySpan<byte> frame)
+    {
+        lock (_socketLock)
+        {
+            ThrowIfClosed();
+            try
+            {
+                Socket.SendAll(frame, Options.WriteTimeout);
+            }
+            catch (ShmipcException e)
+            {
+                Close(e);
+                throw;
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Shmipc.Channels.Interop;
+using Shmipc.Channels.Memory;
+using Shmipc.Channels.Protocol;
+using Shmipc.Channels.Reactor;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>
+/// The engine behind <see cref="ShmipcSession"/>: one connection, its IO queue pair, the buffer region, the stream table.
+/// </summary>
+// Design:
+// - Receive side (Session.Receive.cs) runs on the reactor thread only: socket frames, the receive queue, the parser.
+// - Send side (Session.Send.cs) runs on any thread: _sendLock serialises puts into the send queue (the queue is
+//   single-producer), _socketLock serialises socket writes (frames must never interleave, PROTOCOL.md §1.1).
+// - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
+//   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
+// - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
+internal sealed partial class Session : IReactorHandler
+{
+    private const int Open = 0;
+    private const int Closed = 1;
+
+    private readonly ConcurrentDictionary<uint, SessionStream> _streams = new();
+    private readonly Channel<ShmipcStream> _incoming;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SharedRegion _queueRegion;
+    private readonly IoQueue _sendQueue;
+    private readonly IoQueue _recvQueue;
+    private readonly Action<Session>? _onClosed;
+    private readonly string? _queueFileToDelete;
+    private int _state;
+    private int _removedFromReactor;
+    private uint _lastStreamId;
+    private Exception? _closeReason;
+
+    public Session(
+        bool isClient,
+        string name,
+        SocketFd socket,
+        byte version,
+        SharedBuffer buffer,
+        SharedRegion queueRegion,
+        IoQueuePair queues,
+        ShmipcOptions options,
+        string? queueFileToDelete,
+        Action<Session>? onClosed)
+    {
+        IsClient = isClient;
+        Name = name;
+        Socket = socket;
+        Version = version;
+        Buffer = buffer;
+        _queueRegion = queueRegion;
+        _sendQueue = queues.SendQueue;
+        _recvQueue = queues.ReceiveQueue;
+        Options = options;
+        _queueFileToDelete = queueFileToDelete;
+        _onClosed = onClosed;
+        _lastStreamId = isClient ? 1u : 2u;
+        _incoming = Channel.CreateUnbounded<ShmipcStream>(new UnboundedChannelOptions { SingleWriter = true });
+        _parser = new FrameParser(options.MaxFrameLength);
+        _receiveBuffer = new ReceiveBuffer();
+        HeaderOnlyFrame.Write(_pollingFrame, version, EventType.Polling);
+        SpinTicks = options.PollingMode switch
+        {
+            PollingMode.Latency => Stopwatch.Frequency / 500,      // 2 ms
+            PollingMode.LowCpu => 0,
+            _ => Stopwatch.Frequency / 20_000,                     // 50 µs
+        };
+        Public = new ShmipcSession(this);
+    }
+
+    public bool IsClient { get; }
+
+    public string Name { get; }
+
+    public SocketFd Socket { get; }
+
+    public byte Version { get; }
+
+    public SharedBuffer Buffer { get; }
+
+    public ShmipcOptions Options { get; }
+
+    public SessionMetrics Metrics { get; } = new();
+
+    public ShmipcSession Public { get; }
+
+    public bool IsClosed => Volatile.Read(ref _state) != Open;
+
+    public Exception? CloseReason => Volatile.Read(ref _closeReason);
+
+    public Task Completion => _completion.Task;
+
+    public ChannelReader<ShmipcStream> IncomingStreams => _incoming.Reader;
+
+    public int ActiveStreamCount => _streams.Count;
+
+    /// <summary>Starts serving the session on the reactor.</summary>
+    public void Start() => ShmipcReactor.Shared.Register(this);
+
+    /// <summary>Opens a stream (client side; nothing goes on the wire until the first message, as in shmipc).</summary>
+    public SessionStream OpenStream()
+    {
+        ThrowIfClosed();
+        if (!IsClient)
+        {
+            throw new InvalidOperationException("Only the client side opens streams: shmipc clients drop data for stream ids they did not open (PROTOCOL.md §5).");
+        }
+
+        for (var attempt = 0; attempt < 16; attempt++)
+        {
+            var id = Interlocked.Increment(ref _lastStreamId);
+            var stream = new SessionStream(this, id);
+            if (_streams.TryAdd(id, stream))
+            {
+                if (IsClosed)
+                {
+                    stream.Fail(CreateClosedException());
+                    _streams.TryRemove(id, out _);
+                    ThrowIfClosed();
+                }
+
+                return stream;
+            }
+
+            stream.MarkRemoved();
+        }
+
+        throw new ShmipcException(ShmipcErrorCode.StreamsExhausted, "every stream id is in use (ErrStreamsExhausted).");
+    }
+
+    /// <summary>Forgets a stream that both sides closed.</summary>
+    public void RemoveStream(SessionStream stream)
+    {
+        if (_streams.TryRemove(new KeyValuePair<uint, SessionStream>(stream.Id, stream)))
+        {
+            stream.MarkRemoved();
+        }
+    }
+
+    /// <summary>Closes the session: streams fail with <paramref name="reason"/>, memory is released.</summary>
+    /// <param name="reason">Why; null for a local, orderly close.</param>
+    public void Close(Exception? reason)
+    {
+        lock (_sendLock)
+        {
+            if (Interlocked.Exchange(ref _state, Closed) != Open)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _closeReason, reason);
+        }
+
+        var streamError = reason ?? new ShmipcException(ShmipcErrorCode.SessionClosed, $"session {Name} was closed locally.");
+        foreach (var (_, stream) in _streams)
+        {
+            stream.Fail(streamError);
+        }
+
+        _streams.Clear();
+        _incoming.Writer.TryComplete(reason);
+        FailWaiters(streamError);
+
+        // Wake the peer out of any wait: it sees EOF and closes its side.
+        Socket.Shutdown();
+        if (ShmipcReactor.Shared.IsReactorThread || Volatile.Read(ref _removedFromReactor) != 0)
+        {
+            _ = ShmipcReactor.Shared.UnregisterAsync(this);
+            ReleaseResources();
+        }
+        else
+        {
+            _ = ShmipcReactor.Shared.UnregisterAsync(this).ContinueWith(
+                static (_, s) => ((Session)s!).ReleaseResources(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private int _released;
+
+    private void ReleaseResources()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        _receiveBuffer.Dispose();
+        Socket.Dispose();
+        _queueRegion.Dispose();
+        if (_queueFileToDelete is not null)
+        {
+            try
+            {
+                File.Delete(_queueFileToDelete);
+            }
+            catch (IOException)
+            {
+                // Already gone: the peer deletes it too (PROTOCOL.md §4.2).
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to delete.
+            }
+        }
+
+        Buffer.Release();
+        _onClosed?.Invoke(this);
+        if (CloseReason is { } reason)
+        {
+            _completion.TrySetException(reason);
+        }
+        else
+        {
+            _completion.TrySetResult();
+        }
+    }
+
+    public ShmipcException CreateClosedException() =>
+        new(ShmipcErrorCode.SessionClosed, $"session {Name} is closed" + (CloseReason is { } r ? $": {r.Message}" : "."), CloseReason);
+
+    public void ThrowIfClosed()
+    {
+        if (IsClosed)
+        {
+            throw CreateClosedException();
+        }
+    }
+
+    // ---- IReactorHandler -------------------------------------------------------------------------------------
+
+    int IReactorHandler.Fd => Socket.Fd;
+
+    uint IReactorHandler.Events => EpollHandle.EPOLLIN | EpollHandle.EPOLLRDHUP;
+
+    public long SpinTicks { get; }
+
+    bool IReactorHandler.HasWaiters => Volatile.Read(ref _waiterCount) > 0;
+
+    void IReactorHandler.EnterSpin()
+    {
+        if (!IsClosed)
+        {
+            _recvQueue.MarkWorking();
+        }
+    }
+
+    bool IReactorHandler.TryPark() => IsClosed || _recvQueue.MarkNotWorking();
+
+    void IReactorHandler.OnFault(Exception error) =>
+        Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));
+
+    void IReactorHandler.OnRemoved() => Volatile.Write(ref _removedFromReactor, 1);
+}

@@ -1,0 +1,115 @@
+using System.Threading.Channels;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>
+/// The state of one stream inside a session: its inbound leases, its close states, whether it fell back to the socket.
+/// </summary>
+// Design:
+// - Inbound: the reactor thread is the only writer of _input (a single-writer unbounded channel); readers are user
+//   threads. Back-pressure on the receive side is the sender's: unread messages hold shared-memory slices, and a
+//   sender that runs out of slices falls back to the socket (shmipc semantics).
+// - _localClosed / _remoteClosed are set once (Interlocked) and never cleared. shmipc has no half-open write side:
+//   after the peer's close, writes fail (PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
+// - _inFallback is sticky: once one message of the stream went over the socket, every later one does too, so the
+//   socket path and the queue path cannot reorder the stream's bytes (PROTOCOL.md §7, §14.20).
+internal sealed class SessionStream
+{
+    private readonly Channel<ShmLease> _input;
+    private int _localClosed;
+    private int _remoteClosed;
+    private int _removed;
+    private volatile bool _inFallback;
+
+    public SessionStream(Session session, uint id)
+    {
+        Session = session;
+        Id = id;
+        _input = Channel.CreateUnbounded<ShmLease>(new UnboundedChannelOptions
+        {
+            SingleWriter = true,
+            SingleReader = false,
+            AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
+        });
+        Public = new ShmipcStream(this);
+        SessionMetrics.StreamOpened();
+    }
+
+    public Session Session { get; }
+
+    public uint Id { get; }
+
+    public ShmipcStream Public { get; }
+
+    public ChannelReader<ShmLease> Input => _input.Reader;
+
+    public bool IsLocalClosed => Volatile.Read(ref _localClosed) != 0;
+
+    public bool IsRemoteClosed => Volatile.Read(ref _remoteClosed) != 0;
+
+    public bool InFallback => _inFallback;
+
+    public void EnterFallback() => _inFallback = true;
+
+    /// <summary>Reactor thread: hands a received message to the reader, or recycles it if nobody will read it.</summary>
+    public void Deliver(LeaseCore core)
+    {
+        var lease = new ShmLease(core);
+        if (IsRemoteClosed || Volatile.Read(ref _removed) != 0 || !_input.Writer.TryWrite(lease))
+        {
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>The peer closed the stream: readers drain what is buffered, then see the end.</summary>
+    public void OnRemoteClose()
+    {
+        if (Interlocked.Exchange(ref _remoteClosed, 1) != 0)
+        {
+            return;
+        }
+
+        _input.Writer.TryComplete();
+        if (IsLocalClosed)
+        {
+            Session.RemoveStream(this);
+        }
+    }
+
+    /// <summary>Marks the local close; returns false when it was already closed locally.</summary>
+    public bool MarkLocalClosed() => Interlocked.Exchange(ref _localClosed, 1) == 0;
+
+    /// <summary>The session failed or closed: readers see <paramref name="error"/>; unread messages are recycled.</summary>
+    public void Fail(Exception error)
+    {
+        Interlocked.Exchange(ref _localClosed, 1);
+        if (Interlocked.Exchange(ref _remoteClosed, 1) == 0)
+        {
+            _input.Writer.TryComplete(error);
+            DrainUnread();
+        }
+
+        MarkRemoved();
+    }
+
+    /// <summary>The user is done with the stream: drop what was not read.</summary>
+    public void DrainUnread()
+    {
+        while (_input.Reader.TryRead(out var lease))
+        {
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>Removes the stream from accounting once; true the first time.</summary>
+    public bool MarkRemoved()
+    {
+        if (Interlocked.Exchange(ref _removed, 1) != 0)
+        {
+            return false;
+        }
+
+        SessionMetrics.StreamClosed();
+        return true;
+    }
+}

@@ -1,0 +1,69 @@
+using Shmipc.Channels.Memory;
+
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>
+/// A buffer region (mapping + buffer manager) shared by the sessions and leases that use it, freed with the last
+/// reference. A client process shares one region among all its sessions, as shmipc-go does; a server maps each
+/// client region once.
+/// </summary>
+// Design: _refs counts sessions plus live leases (Interlocked, no allocation per lease). The mapping stays valid while
+// any reference exists, so a lease can never touch unmapped memory; the last Release unmaps (and, for a file region it
+// created, deletes the file). Registries remove the entry under their own lock before the final Release.
+internal sealed unsafe class SharedBuffer
+{
+    private readonly Action<SharedBuffer>? _onLastRelease;
+    private int _refs = 1;
+
+    public SharedBuffer(SharedRegion region, BufferManager manager, object key, Action<SharedBuffer>? onLastRelease)
+    {
+        Region = region;
+        Manager = manager;
+        Key = key;
+        _onLastRelease = onLastRelease;
+    }
+
+    /// <summary>The mapping.</summary>
+    public SharedRegion Region { get; }
+
+    /// <summary>The free lists inside the mapping.</summary>
+    public BufferManager Manager { get; }
+
+    /// <summary>What the owning registry files this buffer under.</summary>
+    public object Key { get; }
+
+    /// <summary>Base address of the mapping.</summary>
+    public byte* Base => Region.Base;
+
+    /// <summary>Adds a reference unless the buffer is already gone.</summary>
+    public bool TryAddRef()
+    {
+        var n = Volatile.Read(ref _refs);
+        while (n > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _refs, n + 1, n);
+            if (seen == n)
+            {
+                return true;
+            }
+
+            n = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds a reference; the caller already holds one.</summary>
+    public void AddRef() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Drops a reference; the last one unmaps.</summary>
+    public void Release()
+    {
+        var n = Interlocked.Decrement(ref _refs);
+        if (n == 0)
+        {
+            _onLastRelease?.Invoke(this);
+            Region.Dispose();
+        }
+    }
+}

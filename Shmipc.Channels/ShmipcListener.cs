@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using Shmipc.Channels.Interop;
+using Shmipc.Channels.Reactor;
+using Shmipc.Channels.Sessions;
+
+namespace Shmipc.Channels;
+
+/// <summary>
+/// A shmipc server: listens on a Unix domain socket (or TCP for file-mode clients), runs the handshake with each
+/// client (shmipc-go, shmipc-rs or Shmipc.NET) and hands out the sessions.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var listener = ShmipcListener.Bind("/tmp/app.sock");
+/// var session = await listener.AcceptAsync(ct);
+/// var stream = await session.AcceptStreamAsync(ct);
+/// await foreach (var msg in stream.Input.ReadAllAsync(ct)) { using (msg) { /* ... */ } }
+/// </code>
+/// </example>
+/// <remarks>
+/// A client whose handshake fails (bad frames, timeout, memory that does not map) is disconnected and reported on
+/// <see cref="HandshakeFailures"/>; the listener keeps accepting. Disposing the listener closes every session it
+/// accepted and removes the socket file.
+/// </remarks>
+public sealed class ShmipcListener : IAsyncDisposable
+{
+    private readonly SocketFd _socket;
+    private readonly ShmipcServerOptions _options;
+    private readonly ListenerHandler _handler;
+    private readonly Channel<ShmipcSession> _sessions = Channel.CreateUnbounded<ShmipcSession>();
+    private readonly Channel<ShmipcException> _failures = Channel.CreateBounded<ShmipcException>(
+        new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly ConcurrentDictionary<Session, byte> _live = new();
+    private readonly string? _path;
+    private int _disposed;
+
+    private ShmipcListener(SocketFd socket, ShmipcServerOptions options, string? path)
+    {
+        _socket = socket;
+        _options = options;
+        _path = path;
+        _handler = new ListenerHandler(socket, OnAccepted, e => _sessions.Writer.TryComplete(e));
+        ShmipcReactor.Shared.Register(_handler);
+    }
+
+    /// <summary>The socket path (Unix) or null (TCP).</summary>
+    public string? SocketPath => _path;
+
+    /// <summary>The bound TCP address (useful with port 0), or null for a Unix socket.</summary>
+    public IPEndPoint? LocalEndPoint => _socket.IsUnix ? null : _socket.LocalEndPoint;
+
+    /// <summary>Sessions whose handshake succeeded, in order.</summary>
+    public ChannelReader<ShmipcSession> Sessions => _sessions.Reader;
+
+    /// <summary>Why recent handshakes failed (the latest 64); for logging.</summary>
+    public ChannelReader<ShmipcException> HandshakeFailures => _failures.Reader;
+
+    /// <summary>Binds a Unix domain socket (a stale socket file at the path is replaced) and starts accepting.</summary>
+    /// <param name="socketPath">Where to listen.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <exception cref="ShmipcException">Invalid options, or the socket cannot be bound.</exception>
+    public static ShmipcListener Bind(string socketPath, ShmipcServerOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        options ??= new ShmipcServerOptions();
+        options.Validate();
+        var socket = SocketFd.ListenUnix(socketPath, options.Backlog);
+        return new ShmipcListener(socket, options, socketPath);
+    }
+
+    /// <summary>Binds a TCP address (clients must use file mode) and starts accepting.</summary>
+    /// <param name="endPoint">Where to listen; port 0 picks a free port (see <see cref="LocalEndPoint"/>).</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    public static ShmipcListener Bind(IPEndPoint endPoint, ShmipcServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        options ??= new ShmipcServerOptions();
+        options.Validate();
+        var socket = SocketFd.ListenTcp(endPoint, options.Backlog);
+        return new ShmipcListener(socket, options, null);
+    }
+
+    /// <summary>Waits for the next session whose handshake succeeded.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <exception cref="ChannelClosedException">The listener was disposed.</exception>
+    public ValueTask<ShmipcSession> AcceptAsync(CancellationToken cancellationToken = default) =>
+        _sessions.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Stops accepting, closes every session accepted here, removes the socket file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await ShmipcReactor.Shared.UnregisterAsync(_handler).ConfigureAwait(false);
+        _socket.Dispose();
+        if (_path is not null)
+        {
+            try
+            {
+                File.Delete(_path);
+            }
+            catch (IOException)
+            {
+                // Someone else's socket now, or already gone.
+            }
+        }
+
+        _sessions.Writer.TryComplete();
+        _failures.Writer.TryComplete();
+        foreach (var session in _live.Keys)
+        {
+            await session.Public.DisposeAsync().ConfigureAwait(false);
+        }
+
+        while (_sessions.Reader.TryRead(out var unclaimed))
+        {
+            await unclaimed.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void OnAccepted(SocketFd connection) =>
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var session = ServerSessionFactory.Accept(connection, _options, s => _live.TryRemove(s, out _));
+                _live[session] = 0;
+                if (Volatile.Read(ref _disposed) != 0 || !_sessions.Writer.TryWrite(session.Public))
+                {
+                    session.Close(null);
+                }
+            }
+            catch (ShmipcException e)
+            {
+                _failures.Writer.TryWrite(e);
+            }
+        });
+}

@@ -1,0 +1,67 @@
+namespace Shmipc.Channels;
+
+/// <summary>Settings shared by clients and servers. Validated when a session starts.</summary>
+public abstract class ShmipcOptions
+{
+    private protected ShmipcOptions()
+    {
+    }
+
+    /// <summary>
+    /// Time allowed for the whole handshake (shmipc <c>InitializeTimeout</c>). Default 1 second, as shmipc-go.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a write may wait: for room in the IO queue, or for the socket to take a fallback frame
+    /// (shmipc <c>ConnectionWriteTimeout</c>). Default 10 seconds. <see cref="Timeout.InfiniteTimeSpan"/> waits forever.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How the reactor waits for traffic. Default <see cref="PollingMode.Balanced"/>.</summary>
+    public PollingMode PollingMode { get; set; } = PollingMode.Balanced;
+
+    /// <summary>
+    /// The largest frame accepted from the peer on the socket, in bytes (fallback data is the only large frame).
+    /// A larger frame closes the session with a <see cref="ShmipcException"/>. Default 64 MiB.
+    /// </summary>
+    public int MaxFrameLength { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// Whether a reader waiting on a stream's <see cref="ShmipcStream.Input"/> is resumed on the reactor thread itself
+    /// (no thread hop: lowest latency) instead of the thread pool. Only for readers that never block: a blocked
+    /// continuation stalls every session of the process. Default false.
+    /// </summary>
+    public bool RunContinuationsOnReactor { get; set; }
+
+    /// <summary>Checks the settings and throws <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.InvalidConfiguration"/> on the first bad one.</summary>
+    public virtual void Validate()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new ShmipcException(ShmipcErrorCode.PlatformNotSupported, "shmipc needs Linux (memfd, epoll, SCM_RIGHTS).");
+        }
+
+        var arch = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture;
+        if (arch is not (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64))
+        {
+            throw new ShmipcException(ShmipcErrorCode.PlatformNotSupported, $"shmipc supports x64 and arm64, not {arch}.");
+        }
+
+        Require(HandshakeTimeout > TimeSpan.Zero, $"{nameof(HandshakeTimeout)} must be positive, not {HandshakeTimeout}.");
+        Require(WriteTimeout > TimeSpan.Zero || WriteTimeout == Timeout.InfiniteTimeSpan, $"{nameof(WriteTimeout)} must be positive or infinite, not {WriteTimeout}.");
+        Require(MaxFrameLength >= 4096, $"{nameof(MaxFrameLength)} must be at least 4096 bytes, not {MaxFrameLength}.");
+        Require(Enum.IsDefined(PollingMode), $"{nameof(PollingMode)} {PollingMode} is not defined.");
+    }
+
+    /// <summary>Throws an <see cref="ShmipcErrorCode.InvalidConfiguration"/> exception unless <paramref name="condition"/> holds.</summary>
+    /// <param name="condition">The rule.</param>
+    /// <param name="message">What is wrong when it does not hold.</param>
+    private protected static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, message);
+        }
+    }
+}

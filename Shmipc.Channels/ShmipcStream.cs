@@ -1,0 +1,131 @@
+using System.Threading.Channels;
+using Shmipc.Channels.Channels;
+using Shmipc.Channels.Sessions;
+
+namespace Shmipc.Channels;
+
+/// <summary>
+/// One logical stream of a session: messages from the peer arrive on <see cref="Input"/> as leases over shared memory;
+/// messages to the peer are written in place into leases from <see cref="Rent"/> and published on <see cref="Output"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// await foreach (var msg in stream.Input.ReadAllAsync(ct))
+/// {
+///     using (msg) { Handle(msg.Data); }            // zero copy; Dispose returns the slices
+/// }
+///
+/// var lease = stream.Rent();
+/// Encoding.UTF8.GetBytes("hello", lease.Writer);   // written straight into shared memory
+/// await stream.Output.WriteAsync(lease, ct);
+/// </code>
+/// </example>
+/// <remarks>
+/// shmipc closes streams as a whole: after the peer's close, <see cref="Output"/> refuses writes
+/// (<see cref="ShmipcErrorCode.StreamClosed"/>); after <see cref="CloseOutput"/>, messages the peer already sent are
+/// still delivered. When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
+/// says why (readers see a <see cref="ChannelClosedException"/> carrying it).
+/// </remarks>
+public sealed class ShmipcStream : IAsyncDisposable, IDisposable
+{
+    private readonly SessionStream _stream;
+    private readonly StreamChannelWriter _output;
+
+    internal ShmipcStream(SessionStream stream)
+    {
+        _stream = stream;
+        _output = new StreamChannelWriter(stream);
+    }
+
+    /// <summary>The stream id (client ids are 2, 3, 4, … as in shmipc-go).</summary>
+    public uint Id => _stream.Id;
+
+    /// <summary>The session the stream belongs to.</summary>
+    public ShmipcSession Session => _stream.Session.Public;
+
+    /// <summary>Messages from the peer, in order. Completes when the peer closes the stream; fails when the session fails.</summary>
+    public ChannelReader<ShmLease> Input => _stream.Input;
+
+    /// <summary>Publishes leases from <see cref="Rent"/> to the peer. Completing it closes the stream.</summary>
+    public ChannelWriter<ShmLease> Output => _output;
+
+    /// <summary>Whether the peer closed the stream.</summary>
+    public bool IsClosedByPeer => _stream.IsRemoteClosed;
+
+    /// <summary>
+    /// Rents a lease to write one message into shared memory. Write through <see cref="ShmLease.Writer"/> (or
+    /// <see cref="ShmLease.GetSpan"/> / <see cref="ShmLease.Advance"/>), then pass it to <see cref="Output"/>.
+    /// </summary>
+    /// <exception cref="ShmipcException">The session is closed.</exception>
+    public ShmLease Rent()
+    {
+        var session = _stream.Session;
+        session.ThrowIfClosed();
+        var core = LeaseCore.Rent();
+        core.BeginWrite(session, session.Buffer, _stream.Id);
+        return new ShmLease(core);
+    }
+
+    /// <summary>Copies <paramref name="message"/> into shared memory and publishes it (a convenience over <see cref="Rent"/>).</summary>
+    /// <param name="message">The bytes; may be larger than one slice (it becomes a chain of slices).</param>
+    /// <param name="cancellationToken">Cancels a wait for room in the IO queue.</param>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        var lease = Rent();
+        try
+        {
+            var rest = message.Span;
+            while (!rest.IsEmpty)
+            {
+                var span = lease.GetSpan();
+                var n = Math.Min(span.Length, rest.Length);
+                rest[..n].CopyTo(span);
+                lease.Advance(n);
+                rest = rest[n..];
+            }
+
+            await _output.WriteAsync(lease, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full).</summary>
+    public void CloseOutput()
+    {
+        if (!_stream.MarkLocalClosed())
+        {
+            return;
+        }
+
+        _output.TryComplete();
+        if (!_stream.IsRemoteClosed)
+        {
+            _stream.Session.SendClose(_stream);
+        }
+        else
+        {
+            _stream.Session.RemoveStream(_stream);
+        }
+    }
+
+    /// <summary>Closes the stream and recycles every message not yet read.</summary>
+    public void Dispose()
+    {
+        CloseOutput();
+        _stream.DrainUnread();
+        _stream.Session.RemoveStream(_stream);
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return default;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"shmipc stream {Id} of {_stream.Session.Name}";
+}
