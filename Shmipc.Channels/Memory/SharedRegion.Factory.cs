@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Text;
+using Shmipc.Channels.Interop;
+using Native = Shmipc.Channels.Interop.Interop;
+
+namespace Shmipc.Channels.Memory;
+
+internal sealed unsafe partial class SharedRegion
+{
+    /// <summary>The only directory <see cref="OpenFile"/> accepts by default (PROTOCOL §4.2).</summary>
+    public const string DevShm = "/dev/shm";
+
+    /// <summary>
+    /// Creates a memfd named <paramref name="name"/> (callers pass "shmipc" + logical name), sizes it,
+    /// reserves its memory and maps it.
+    /// </summary>
+    /// <remarks>
+    /// shmipc-go passes flags 0; this uses MFD_CLOEXEC because the fd reaches the peer via SCM_RIGHTS, never
+    /// through exec, and without it every child process we spawn would inherit (and pin) the region.
+    /// </remarks>
+    public static SharedRegion CreateMemFd(string name, long size)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Native.EnsureSupported();
+        CheckSize(size, name);
+        if (Encoding.UTF8.GetByteCount(name) > Native.MFD_NAME_MAX_LEN)
+        {
+            throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, $"The memfd name '{name}' is longer than {Native.MFD_NAME_MAX_LEN} bytes.");
+        }
+
+        // A memfd is not limited by /dev/shm's size, only by memory: reserving more than this process may
+        // use would invoke the OOM killer rather than fail, so refuse it up front.
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && size > available)
+        {
+            throw Native.CreateException(
+                Native.Errno.ENOMEM,
+                string.Create(CultureInfo.InvariantCulture, $"memfd_create({name}, {size} bytes)"),
+                string.Create(CultureInfo.InvariantCulture, $"more than the {available} bytes of memory available to this process"));
+        }
+
+        var fd = new SafeFdHandle(Native.CheckIo(Native.Libc.memfd_create(name, Native.MFD_CLOEXEC), $"memfd_create({name})"), ownsHandle: true);
+        try
+        {
+            Native.FTruncate(fd, size, name);
+            Reserve(fd, size, name);
+            ulong inode = Native.FStat(fd, name).stx_ino;
+            return new SharedRegion(fd, Native.MapShared(fd, size, name), size, name, path: null, isOwner: true, inode);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> exclusively (O_CREAT | O_EXCL | O_NOFOLLOW; EEXIST if it exists) with
+    /// exactly <paramref name="mode"/> (fchmod, so the umask does not apply), sizes it, reserves its space and
+    /// maps it. The parent directory must exist. On any failure after creation the file is removed again.
+    /// <see cref="DeleteOnDispose"/> starts true.
+    /// </summary>
+    public static SharedRegion CreateFile(string path, long size, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Native.EnsureSupported();
+        CheckSize(size, path);
+        uint permissions = (uint)mode & 0xFFF;
+        SafeFdHandle fd = Native.Open(path, Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_CLOEXEC | Native.O_NOFOLLOW, permissions);
+        try
+        {
+            Native.CheckIo(Native.Libc.fchmod(fd, permissions), $"fchmod({path})");
+            Native.FTruncate(fd, size, path);
+            Reserve(fd, size, path);
+            ulong inode = Native.FStat(fd, path).stx_ino;
+            return new SharedRegion(fd, Native.MapShared(fd, size, path), size, path, path, isOwner: true, inode);
+        }
+        catch
+        {
+            fd.Dispose();
+            _ = Native.Libc.unlink(path); // we created it (O_EXCL), so it is ours to remove
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Maps the whole object behind <paramref name="fd"/> (size from fstat), e.g. a memfd received over
+    /// SCM_RIGHTS. Takes ownership of <paramref name="fd"/>: it is closed on failure too.
+    /// </summary>
+    public static SharedRegion OpenFd(SafeFdHandle fd, string? label)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        try
+        {
+            Native.EnsureSupported();
+            string name = label ?? string.Create(CultureInfo.InvariantCulture, $"fd {fd.Fd}");
+            Native.statx_t st = Native.FStat(fd, name);
+            long size = CheckMappable(st, name);
+            return new SharedRegion(fd, Native.MapShared(fd, size, name), size, name, path: null, isOwner: false, st.stx_ino);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens and maps an existing object (O_RDWR | O_NOFOLLOW | O_CLOEXEC). It must be a non-empty regular
+    /// file, and unless <paramref name="allowOutsideDevShm"/> it must sit directly in /dev/shm: a peer names
+    /// this path, and PROTOCOL §4.2 asks new implementations to refuse anything else.
+    /// </summary>
+    public static SharedRegion OpenFile(string path, bool allowOutsideDevShm = false)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Native.EnsureSupported();
+        if (!allowOutsideDevShm && !IsDirectlyInDevShm(path))
+        {
+            throw new ShmipcException(
+                ShmipcErrorCode.HandshakeFailed,
+                $"Refusing to map '{path}': shared-memory files must be directly in {DevShm}/.");
+        }
+
+        SafeFdHandle fd = Native.Open(path, Native.O_RDWR | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0);
+        try
+        {
+            Native.statx_t st = Native.FStat(fd, path);
+            long size = CheckMappable(st, path);
+            return new SharedRegion(fd, Native.MapShared(fd, size, path), size, path, path, isOwner: false, st.stx_ino);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>True for "/dev/shm/&lt;name&gt;" with a plain name (no further '/', not "." or "..").</summary>
+    internal static bool IsDirectlyInDevShm(string path)
+    {
+        if (!path.StartsWith(DevShm + "/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> file = path.AsSpan(DevShm.Length + 1);
+        return !file.IsEmpty && !file.Contains('/') && !file.Contains('\0') && file is not "." and not "..";
+    }
+
+    /// <summary>
+    /// Commits the object's memory now. fallocate on tmpfs allocates every page, so ENOSPC (a full
+    /// /dev/shm) surfaces here instead of as SIGBUS on first touch. Where fallocate is unsupported
+    /// (EOPNOTSUPP: some filesystems outside /dev/shm) one zero byte is written per page instead, which
+    /// allocates the same pages on the size just set by ftruncate.
+    /// </summary>
+    private static void Reserve(SafeFdHandle fd, long size, string name)
+    {
+        int result;
+        do
+        {
+            result = Native.Libc.fallocate(fd, 0, 0, size);
+        }
+        while (result < 0 && Native.LastErrno == Native.Errno.EINTR);
+
+        if (result == 0)
+        {
+            return;
+        }
+
+        int errno = Native.LastErrno;
+        if (errno is Native.Errno.EOPNOTSUPP or Native.Errno.ENOSYS)
+        {
+            TouchPages(fd, size, name);
+            return;
+        }
+
+        throw Native.CreateException(errno, string.Create(CultureInfo.InvariantCulture, $"fallocate({name}, {size} bytes)"), SpaceAdvice(errno));
+    }
+
+    private static void TouchPages(SafeFdHandle fd, long size, string name)
+    {
+        byte zero = 0;
+        long page = Environment.SystemPageSize;
+        for (long offset = 0; offset < size; offset += page)
+        {
+            nint n;
+            do
+            {
+                n = Native.Libc.pwrite(fd, &zero, 1, offset);
+            }
+            while (n < 0 && Native.LastErrno == Native.Errno.EINTR);
+
+            if (n < 0)
+            {
+                int errno = Native.LastErrno;
+                throw Native.CreateException(errno, string.Create(CultureInfo.InvariantCulture, $"pwrite({name}, offset {offset})"), SpaceAdvice(errno));
+            }
+        }
+    }
+
+    private static string? SpaceAdvice(int errno) => errno is Native.Errno.ENOSPC or Native.Errno.EDQUOT or Native.Errno.ENOMEM
+        ? "not enough shared memory for this region (is /dev/shm full or too small?)"
+        : null;
+
+    private static void CheckSize(long size, string name)
+    {
+        if (size <= 0)
+        {
+            throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, $"The size of shared-memory region {name} must be positive, not {size}.");
+        }
+    }
+
+    private static long CheckMappable(in Native.statx_t st, string name)
+    {
+        if ((st.stx_mode & Native.S_IFMT) != Native.S_IFREG)
+        {
+            throw new ShmipcException(ShmipcErrorCode.HandshakeFailed, $"Refusing to map {name}: it is not a regular file or memfd.");
+        }
+
+        if (st.stx_size == 0 || st.stx_size > long.MaxValue)
+        {
+            throw new ShmipcException(ShmipcErrorCode.HandshakeFailed, $"Refusing to map {name}: its size is {st.stx_size} bytes.");
+        }
+
+        return (long)st.stx_size;
+    }
+}
