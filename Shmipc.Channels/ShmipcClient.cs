@@ -33,7 +33,7 @@ public static class ShmipcClient
     /// <param name="options">Settings; <see cref="ShmipcClientOptions.MemoryMapType"/> must be <see cref="MemoryMapType.DevShmFile"/>.</param>
     /// <param name="cancellationToken">Cancels connecting and the handshake.</param>
     /// <exception cref="ShmipcException">Invalid options, no server, or the handshake failed or timed out.</exception>
-    public static Task<ShmipcSession> ConnectAsync(IPEndPoint endPoint, ShmipcClientOptions options, CancellationToken cancellationToken = default)
+    public static Task<ShmipcSession> ConnectTcpAsync(IPEndPoint endPoint, ShmipcClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(options);

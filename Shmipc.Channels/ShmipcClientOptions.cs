@@ -11,11 +11,11 @@ public sealed class ShmipcClientOptions : ShmipcOptions
     public static IReadOnlyList<BufferSizeClass> DefaultSizeClasses { get; } =
         [new(8172, 50), new(32748, 30), new(131052, 20)];
 
-    /// <summary>How the memory is shared. Default <see cref="Channels.MemoryMapType.MemFd"/>.</summary>
+    /// <summary>How the memory is shared. Default <see cref="Shmipc.Channels.MemoryMapType.MemFd"/>.</summary>
     public MemoryMapType MemoryMapType { get; set; } = MemoryMapType.MemFd;
 
     /// <summary>
-    /// Protocol version for <see cref="Channels.MemoryMapType.DevShmFile"/>: 2 (no acknowledgement, what shmipc-go clients send)
+    /// Protocol version for <see cref="Shmipc.Channels.MemoryMapType.DevShmFile"/>: 2 (no acknowledgement, what shmipc-go clients send)
     /// or 3 (the server confirms it mapped the files). memfd always uses 3. Default 2.
     /// </summary>
     public int FileModeProtocolVersion { get; set; } = 2;
@@ -35,7 +35,7 @@ public sealed class ShmipcClientOptions : ShmipcOptions
     /// </summary>
     public string PathPrefix { get; set; } = "/dev/shm/shmipc";
 
-    /// <summary>Permissions of files created in <see cref="Channels.MemoryMapType.DevShmFile"/> mode. Default owner read/write.</summary>
+    /// <summary>Permissions of files created in <see cref="Shmipc.Channels.MemoryMapType.DevShmFile"/> mode. Default owner read/write.</summary>
     public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>Time allowed to connect the socket. Default 10 seconds.</summary>

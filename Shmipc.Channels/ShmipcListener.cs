@@ -73,7 +73,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// <summary>Binds a TCP address (clients must use file mode) and starts accepting.</summary>
     /// <param name="endPoint">Where to listen; port 0 picks a free port (see <see cref="LocalEndPoint"/>).</param>
     /// <param name="options">Settings; null for the defaults.</param>
-    public static ShmipcListener Bind(IPEndPoint endPoint, ShmipcServerOptions? options = null)
+    public static ShmipcListener BindTcp(IPEndPoint endPoint, ShmipcServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new ShmipcServerOptions();

@@ -26,6 +26,7 @@ namespace Shmipc.Channels;
 /// still delivered. When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
 /// says why (readers see a <see cref="ChannelClosedException"/> carrying it).
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A shmipc stream is the protocol's name for a logical connection; it is not a System.IO.Stream.")]
 public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 {
     private readonly SessionStream _stream;

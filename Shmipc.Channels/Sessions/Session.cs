@@ -18,7 +18,7 @@ namespace Shmipc.Channels.Sessions;
 // - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
 //   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
 // - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
-internal sealed partial class Session : IReactorHandler
+internal sealed partial class Session : IReactorHandler, IDisposable
 {
     private const int Open = 0;
     private const int Closed = 1;
@@ -181,6 +181,9 @@ internal sealed partial class Session : IReactorHandler
     }
 
     private int _released;
+
+    /// <summary>Closes the session locally (see <see cref="Close"/>).</summary>
+    public void Dispose() => Close(null);
 
     private void ReleaseResources()
     {

@@ -1,0 +1,92 @@
+using System.Text;
+using System.Threading.Channels;
+using Shmipc.Channels.Tests.TestSupport;
+using Xunit;
+
+namespace Shmipc.Channels.Tests.Sessions;
+
+public class InProcessSessionTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Theory]
+    [InlineData(MemoryMapType.MemFd, 3)]
+    [InlineData(MemoryMapType.DevShmFile, 2)]
+    [InlineData(MemoryMapType.DevShmFile, 3)]
+    public async Task Message_round_trips_through_shared_memory(MemoryMapType mode, int fileVersion)
+    {
+        using var path = new TempSocketPath();
+        await using var listener = ShmipcListener.Bind(path.Path);
+        var options = new ShmipcClientOptions
+        {
+            MemoryMapType = mode,
+            FileModeProtocolVersion = fileVersion,
+            BufferCapacity = 1024 * 1024,
+            SizeClasses = [new(1024, 50), new(4096, 50)],
+            PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}",
+        };
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
+        var server = await listener.AcceptAsync(cts.Token);
+        Assert.Equal(mode == MemoryMapType.MemFd ? 3 : fileVersion, client.ProtocolVersion);
+
+        var stream = client.OpenStream();
+        Assert.Equal(2u, stream.Id);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes("client say hello world!!!"), cts.Token);
+
+        var accepted = await server.AcceptStreamAsync(cts.Token);
+        Assert.Equal(2u, accepted.Id);
+        using (var request = await accepted.Input.ReadAsync(cts.Token))
+        {
+            Assert.Equal("client say hello world!!!", Encoding.UTF8.GetString(request.Data));
+        }
+
+        var reply = accepted.Rent();
+        Encoding.UTF8.GetBytes("server hello world!!!", reply.Writer);
+        await accepted.Output.WriteAsync(reply, cts.Token);
+
+        using (var response = await stream.Input.ReadAsync(cts.Token))
+        {
+            Assert.Equal("server hello world!!!", Encoding.UTF8.GetString(response.Data));
+        }
+
+        stream.Output.Complete();
+        await Assert.ThrowsAnyAsync<ChannelClosedException>(async () => await accepted.Input.ReadAsync(cts.Token));
+        Assert.False(await accepted.Input.WaitToReadAsync(cts.Token));
+        await server.DisposeAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => client.Completion.WaitAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task Large_messages_become_chains_and_arrive_intact()
+    {
+        using var path = new TempSocketPath();
+        await using var listener = ShmipcListener.Bind(path.Path);
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var client = await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}" }, cts.Token);
+        var server = await listener.AcceptAsync(cts.Token);
+        var stream = client.OpenStream();
+        foreach (var size in new[] { 1, 64, 8172, 8173, 100_000, 1_000_000 })
+        {
+            var payload = new byte[size];
+            for (var i = 0; i < size; i++)
+            {
+                payload[i] = (byte)(i % 251);
+            }
+
+            await stream.WriteAsync(payload, cts.Token);
+        }
+
+        var accepted = await server.AcceptStreamAsync(cts.Token);
+        foreach (var size in new[] { 1, 64, 8172, 8173, 100_000, 1_000_000 })
+        {
+            using var msg = await accepted.Input.ReadAsync(cts.Token);
+            Assert.Equal(size, msg.Length);
+            var bytes = msg.ToArray();
+            for (var i = 0; i < size; i++)
+            {
+                Assert.Equal((byte)(i % 251), bytes[i]);
+            }
+        }
+    }
+}
