@@ -211,4 +211,41 @@ public sealed class SocketFdTests : IDisposable
         var e = Assert.Throws<ShmipcException>(() => SocketFd.ConnectTcp(new IPEndPoint(IPAddress.Loopback, port), Timeout5s));
         Assert.Equal(Native.Errno.ECONNREFUSED, e.Errno);
     }
+
+    [Fact]
+    public void ConnectUnix_times_out_while_backlog_is_full()
+    {
+        string path = Path.Combine(_dir.FullName, "full.sock");
+        using var listener = SocketFd.ListenUnix(path, 0);
+        using var first = SocketFd.ConnectUnix(path, Timeout5s); // fills the zero-length backlog
+        var e = Assert.Throws<ShmipcException>(() => SocketFd.ConnectUnix(path, TimeSpan.FromMilliseconds(30)));
+        Assert.Equal(ShmipcErrorCode.Timeout, e.ErrorCode);
+    }
+
+    [Fact]
+    public void Every_fd_is_close_on_exec_and_sockets_are_non_blocking()
+    {
+        var (a, b) = SocketFd.CreatePair();
+        using (a)
+        using (b)
+        using (var efd = EventFd.Create())
+        using (var epoll = EpollHandle.Create())
+        using (var region = SharedRegion.CreateMemFd("shmipc-test-cloexec", 4096))
+        {
+            a.SendWithFds([0], [efd.Fd], Timeout5s);
+            Span<int> fds = stackalloc int[1];
+            b.ReceiveWithFds(new byte[1], fds, out _, out int count, Timeout5s);
+            Assert.Equal(1, count);
+            using var received = new SafeFdHandle(fds[0], ownsHandle: true);
+            foreach (SafeFdHandle fd in new[] { a.Handle, efd.Handle, epoll.Handle, region.FileDescriptor, received })
+            {
+                Assert.Equal(Native.FD_CLOEXEC, Native.Libc.fcntl_int(fd, Native.F_GETFD, 0) & Native.FD_CLOEXEC);
+            }
+
+            Assert.Equal(Native.O_NONBLOCK, Native.Libc.fcntl_int(a.Handle, Native.F_GETFL, 0) & Native.O_NONBLOCK);
+            a.SetNonBlocking(false);
+            Assert.Equal(0, Native.Libc.fcntl_int(a.Handle, Native.F_GETFL, 0) & Native.O_NONBLOCK);
+            Assert.Equal(-1, a.TryReceive(new byte[1])); // MSG_DONTWAIT: still never blocks
+        }
+    }
 }
