@@ -16,7 +16,7 @@ internal static partial class Interop
         internal static partial int fcntl_int(SafeFdHandle fd, int cmd, int arg);
     }
 
-    internal const int F_DUPFD_CLOEXEC = 1030, F_GETFL = 3, F_SETFL = 4;
+    internal const int F_DUPFD_CLOEXEC = 1030, F_GETFD = 1, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 
     /// <summary>Duplicates <paramref name="fd"/> into a new close-on-exec fd owned by the returned handle.</summary>
     internal static SafeFdHandle Dup(SafeFdHandle fd)

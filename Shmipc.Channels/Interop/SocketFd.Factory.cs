@@ -120,6 +120,10 @@ internal sealed partial class SocketFd
     /// listens on is removed first; a live one, or any other kind of file, is an EADDRINUSE error.
     /// Disposing the listener removes the socket file if it is still the one it bound.
     /// </summary>
+    /// <remarks>
+    /// Liveness is probed with a connect, so a live listener on the path sees one connection that closes
+    /// at once; that is the price of never stealing another server's path.
+    /// </remarks>
     public static unsafe SocketFd ListenUnix(string path, int backlog)
     {
         Interop.EnsureSupported();

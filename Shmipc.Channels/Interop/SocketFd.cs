@@ -168,12 +168,19 @@ internal sealed partial class SocketFd : IDisposable
             return;
         }
 
-        if (_listenPath is not null
-            && Interop.TryLStat(_listenPath, out Interop.statx_t st)
-            && (st.stx_mode & Interop.S_IFMT) == Interop.S_IFSOCK
-            && st.stx_ino == _listenIno)
+        try
         {
-            _ = Interop.Libc.unlink(_listenPath);
+            if (_listenPath is not null
+                && Interop.TryLStat(_listenPath, out Interop.statx_t st)
+                && (st.stx_mode & Interop.S_IFMT) == Interop.S_IFSOCK
+                && st.stx_ino == _listenIno)
+            {
+                _ = Interop.Libc.unlink(_listenPath);
+            }
+        }
+        catch (ShmipcException)
+        {
+            // Best effort (e.g. EACCES on the directory): the fd must still be closed.
         }
 
         _handle.Dispose();
