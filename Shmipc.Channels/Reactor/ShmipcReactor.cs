@@ -104,10 +104,7 @@ internal sealed class ShmipcReactor
                 if (!spinning)
                 {
                     spinning = true;
-                    foreach (var h in _list)
-                    {
-                        Guard(h, static h => h.EnterSpin());
-                    }
+                    EnterSpinAll();
                 }
 
                 continue;
@@ -248,6 +245,18 @@ internal sealed class ShmipcReactor
         }
 
         return all;
+    }
+
+    private void EnterSpinAll()
+    {
+        // Backwards with a bounds check: a faulting handler removes itself from _list during the walk.
+        for (var i = _list.Count - 1; i >= 0; i--)
+        {
+            if (i < _list.Count)
+            {
+                Guard(_list[i], static h => h.EnterSpin());
+            }
+        }
     }
 
     private bool AnyWaiters()

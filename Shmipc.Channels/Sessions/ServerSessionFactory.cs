@@ -55,6 +55,18 @@ internal static unsafe class ServerSessionFactory
 
             HandshakeServer.Acknowledge(transport, announcement);
             var isFile = announcement.Mode != HandshakeMode.MemFdV3;
+            if (isFile)
+            {
+                var bufferPath = announcement.BufferPath;
+                ServerFileCleanup.Acquire(bufferPath);
+                var inner = onClosed;
+                onClosed = s =>
+                {
+                    ServerFileCleanup.Release(bufferPath);
+                    inner?.Invoke(s);
+                };
+            }
+
             var session = new Session(
                 isClient: false,
                 name: announcement.QueuePath,
