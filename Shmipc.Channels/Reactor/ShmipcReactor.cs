@@ -112,7 +112,9 @@ internal sealed class ShmipcReactor
 
             if (spinning && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
             {
-                Thread.SpinWait(20);
+                // Yield rather than burn: on a small machine the threads that will produce the next message
+                // (readers resumed on the thread pool, the peer process) need this core more than the spin does.
+                Thread.Yield();
                 continue;
             }
 

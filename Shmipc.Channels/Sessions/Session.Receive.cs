@@ -24,14 +24,10 @@ internal sealed partial class Session
             return false;
         }
 
-        var work = false;
+        bool work;
         try
         {
-            while (_recvQueue.TryPop(out var element))
-            {
-                work = true;
-                Dispatch(element);
-            }
+            work = DrainReceiveQueue();
         }
         catch (ShmipcException e)
         {
@@ -83,6 +79,9 @@ internal sealed partial class Session
 
             if (eof || (events & (EpollHandle.EPOLLHUP | EpollHandle.EPOLLERR)) != 0)
             {
+                // What the peer queued before it hung up (data, close notices) is still delivered.
+                DrainReceiveQueue();
+
                 // Unlike shmipc-go (§14.13) every frame sent before the hang-up has been handled above.
                 Close(new ShmipcException(ShmipcErrorCode.PeerClosed, $"session {Name}: the peer closed the connection."));
             }
@@ -93,6 +92,18 @@ internal sealed partial class Session
         }
 
         return true;
+    }
+
+    private bool DrainReceiveQueue()
+    {
+        var work = false;
+        while (!IsClosed && _recvQueue.TryPop(out var element))
+        {
+            work = true;
+            Dispatch(element);
+        }
+
+        return work;
     }
 
     private void ParseFrames()

@@ -146,6 +146,26 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     /// <param name="reason">Why; null for a local, orderly close.</param>
     public void Close(Exception? reason)
     {
+        if (reason is null && !IsClosed)
+        {
+            // An orderly local close ends the peer's streams normally: send their close notices first, so the
+            // peer's readers see the end of each stream rather than a broken connection.
+            foreach (var (_, stream) in _streams)
+            {
+                if (!stream.IsRemoteClosed && stream.MarkLocalClosed())
+                {
+                    try
+                    {
+                        SendClose(stream);
+                    }
+                    catch (ShmipcException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
         lock (_sendLock)
         {
             if (Interlocked.Exchange(ref _state, Closed) != Open)

@@ -31,6 +31,8 @@ internal sealed class SessionStream
             SingleReader = false,
             AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
         });
+        // With inline continuations the reactor already resumes a waiting reader without a hop: no need to spin.
+        Input = new Channels.StreamChannelReader(_input.Reader, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
         Public = new ShmipcStream(this);
         SessionMetrics.StreamOpened();
     }
@@ -41,7 +43,7 @@ internal sealed class SessionStream
 
     public ShmipcStream Public { get; }
 
-    public ChannelReader<ShmLease> Input => _input.Reader;
+    public ChannelReader<ShmLease> Input { get; }
 
     public bool IsLocalClosed => Volatile.Read(ref _localClosed) != 0;
 
