@@ -208,6 +208,11 @@ internal sealed unsafe class IoQueue
 
     private static void CheckAlignment(byte* address, QueueLayout layout, Action<string> fail)
     {
+        if (layout.HeadOffset == 0)
+        {
+            throw new ArgumentException("default(QueueLayout) is not a layout; use QueueLayout.Amd64, Arm64 or Current", nameof(layout));
+        }
+
         // arm64 atomics need natural alignment; x86 tolerates the amd64 layout's misaligned head/tail (lock prefix).
         if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86)
             && (((nuint)(address + layout.HeadOffset) % 8 != 0) || ((nuint)(address + layout.TailOffset) % 8 != 0)))

@@ -189,6 +189,7 @@ public sealed unsafe class IoQueueTests
             () => IoQueuePair.Create(memory.Address, memory.Length, 0, true, QueueLayout.Amd64)).ErrorCode);
         Assert.Equal(ShmipcErrorCode.InvalidConfiguration, Assert.Throws<ShmipcException>(
             () => IoQueuePair.Create(memory.Address, memory.Length, 7, true, QueueLayout.Amd64)).ErrorCode);
+        Assert.Throws<ArgumentException>(() => IoQueuePair.Create(memory.Address, memory.Length, 8, true, default));
     }
 
     [Theory]
@@ -231,10 +232,10 @@ public sealed unsafe class IoQueueTests
     [Fact]
     public void Producer_and_consumer_threads_preserve_order()
     {
-        using var memory = new NativeBuffer(IoQueuePair.SizeFor(8));
-        IoQueuePair client = IoQueuePair.Create(memory.Address, memory.Length, 8, isCreator: true, QueueLayout.Amd64);
+        using var memory = new NativeBuffer(IoQueuePair.SizeFor(64));
+        IoQueuePair client = IoQueuePair.Create(memory.Address, memory.Length, 64, isCreator: true, QueueLayout.Amd64);
         IoQueuePair server = IoQueuePair.Map(memory.Address, memory.Length, isCreator: false, QueueLayout.Amd64);
-        const uint count = 200_000;
+        const uint count = 50_000;
         var producer = new Thread(() =>
         {
             for (uint i = 0; i < count;)
