@@ -10,7 +10,7 @@ internal static class ProtocolAssert
         Assert.True(code == e.ErrorCode, $"expected {code}, got {e.ErrorCode}: {e.Message}");
         if (messagePart is not null)
         {
-            Assert.Contains(messagePart, e.Message, StringComparison.Ordinal);
+            Assert.True(e.Message.Contains(messagePart, StringComparison.Ordinal), $"message \"{e.Message}\" does not contain \"{messagePart}\"");
         }
 
         return e;
