@@ -25,12 +25,17 @@ public class HandshakeTests
         };
         var closed = new List<int>();
 
-        var server = Task.Run(() =>
-        {
-            ServerAnnouncement a = HandshakeServer.ReceiveAnnouncement(serverEnd, s_timeout, closed.Add);
-            HandshakeServer.Acknowledge(serverEnd, a);
-            return a;
-        });
+        // A dedicated thread: both ends block, and pool threads may all be busy with other blocking tests.
+        Task<ServerAnnouncement> server = Task.Factory.StartNew(
+            () =>
+            {
+                ServerAnnouncement a = HandshakeServer.ReceiveAnnouncement(serverEnd, s_timeout, closed.Add);
+                HandshakeServer.Acknowledge(serverEnd, a);
+                return a;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
         int clientVersion = HandshakeClient.Run(clientEnd, request, s_timeout);
         ServerAnnouncement announcement = await server.WaitAsync(s_timeout);
 
