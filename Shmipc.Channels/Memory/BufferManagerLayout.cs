@@ -83,6 +83,6 @@ internal static class BufferManagerLayout
     /// <summary>Distance between two slice headers of a list whose slices hold <paramref name="capPerBuffer"/> bytes.</summary>
     public static ulong Stride(uint capPerBuffer) => (ulong)capPerBuffer + SliceHeaderSize;
 
-    /// <summary>Bytes a list occupies: its header plus <paramref name="sliceCount"/> slices (64-bit, never overflows).</summary>
+    /// <summary>Bytes a list occupies: its header plus <paramref name="sliceCount"/> slices (64-bit; cannot overflow for the validated capPerBuffer ≤ int.MaxValue − 20).</summary>
     public static ulong ListBytes(uint sliceCount, uint capPerBuffer) => ListHeaderSize + (sliceCount * Stride(capPerBuffer));
 }

@@ -124,11 +124,12 @@ internal sealed unsafe class IoQueue
     public bool TryPut(in QueueElement element)
     {
         long tail = _tail.VolatileRead();
-        if (tail - _cachedHead >= _capacity)
+        if ((ulong)(tail - _cachedHead) >= _capacity) // unsigned: a copy ahead of tail (corrupt) also refreshes
         {
-            _cachedHead = _head.VolatileRead();
-            CheckIndexes(_cachedHead, tail);
-            if (tail - _cachedHead >= _capacity)
+            long head = _head.VolatileRead();
+            CheckIndexes(head, tail);
+            _cachedHead = head;
+            if (tail - head >= _capacity)
             {
                 return false;
             }
@@ -148,11 +149,12 @@ internal sealed unsafe class IoQueue
     public bool TryPop(out QueueElement element)
     {
         long head = _head.VolatileRead();
-        if (head >= _cachedTail)
+        if ((ulong)head >= (ulong)_cachedTail) // unsigned: a negative (corrupt) head also refreshes and is caught
         {
-            _cachedTail = _tail.VolatileRead(); // acquire: the element stores before the tail increment are visible
-            CheckIndexes(head, _cachedTail);
-            if (head == _cachedTail)
+            long tail = _tail.VolatileRead(); // acquire: the element stores before the tail increment are visible
+            CheckIndexes(head, tail);
+            _cachedTail = tail;
+            if (head == tail)
             {
                 element = default;
                 return false;
@@ -206,6 +208,11 @@ internal sealed unsafe class IoQueue
 
     private static void CheckAlignment(byte* address, QueueLayout layout, Action<string> fail)
     {
+        if (layout.HeadOffset == 0)
+        {
+            throw new ArgumentException("default(QueueLayout) is not a layout; use QueueLayout.Amd64, Arm64 or Current", nameof(layout));
+        }
+
         // arm64 atomics need natural alignment; x86 tolerates the amd64 layout's misaligned head/tail (lock prefix).
         if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86)
             && (((nuint)(address + layout.HeadOffset) % 8 != 0) || ((nuint)(address + layout.TailOffset) % 8 != 0)))

@@ -11,7 +11,7 @@ namespace Shmipc.Channels.Memory;
 /// offset, O(1) memory) reports a loop such as A→B→A within about twice its length. Reads are plain: the queue
 /// tail increment that announced the message published the headers.
 /// </remarks>
-internal unsafe ref struct SliceChainEnumerator
+internal ref struct SliceChainEnumerator
 {
     private readonly BufferManager _manager;
     private readonly uint _first;

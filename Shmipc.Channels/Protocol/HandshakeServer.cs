@@ -57,10 +57,46 @@ internal static class HandshakeServer
                 return ReceiveV3(transport, closeFd, deadline);
 
             default:
-                ProtocolThrowHelper.ThrowProtocolVersion(
+                throw ProtocolThrowHelper.CreateProtocolVersion(
                     $"handshake step '{FirstStep}': the client's first frame has protocol version {first.Version} ({first.Type}); this server supports 2 and 3");
-                return null!;
         }
+    }
+
+    /// <summary>
+    /// The whole server handshake in one call: <see cref="ReceiveAnnouncement"/>, then <paramref name="map"/> (which
+    /// takes the fds with <see cref="ServerAnnouncement.TakeFds"/> and maps the memory), then <see cref="Acknowledge"/>.
+    /// </summary>
+    /// <remarks>
+    /// Whatever fds <paramref name="map"/> did not take are closed when it returns. If it throws, nothing is acknowledged (the caller then
+    /// closes the connection, which is how a Go client learns of it). If the acknowledgement fails, the mapping is disposed.
+    /// </remarks>
+    public static TMapping Run<TMapping>(
+        IHandshakeTransport transport, TimeSpan timeout, Action<int> closeFd, Func<ServerAnnouncement, TMapping> map)
+        where TMapping : IDisposable
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ServerAnnouncement announcement = ReceiveAnnouncement(transport, timeout, closeFd);
+        TMapping mapping;
+        try
+        {
+            mapping = map(announcement);
+        }
+        finally
+        {
+            announcement.CloseFds();
+        }
+
+        try
+        {
+            Acknowledge(transport, announcement);
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+
+        return mapping;
     }
 
     /// <summary>
@@ -84,6 +120,7 @@ internal static class HandshakeServer
         const byte Version = ProtocolConstants.Version3;
         HandshakeIo.SendHeaderOnlyFrame(transport, Version, EventType.ExchangeProtoVersion, deadline, "send ExchangeProtoVersion");
 
+        // Like Go, the second header's version byte is only checked for 0; the session version is already 3.
         const string SecondStep = "receive share-memory announcement";
         FrameHeader second = HandshakeIo.ReceiveHeader(transport, deadline, SecondStep, Client);
         switch (second.Type)
@@ -99,9 +136,8 @@ internal static class HandshakeServer
                 return new ServerAnnouncement(Version, HandshakeMode.MemFdV3, names, bufferFd, queueFd, closeFd, deadline);
 
             default:
-                ProtocolThrowHelper.ThrowHandshakeFailed(
+                throw ProtocolThrowHelper.CreateHandshakeFailed(
                     $"handshake step '{SecondStep}': expected ShareMemoryByMemfd (type 5) or ShareMemoryByFilePath (type 0) from the client, got type {(byte)second.Type} ({second.Type})");
-                return null!;
         }
     }
 

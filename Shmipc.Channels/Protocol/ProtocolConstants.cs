@@ -66,4 +66,7 @@ internal static class ProtocolConstants
 
     /// <summary>shmipc <c>InitializeTimeout</c> default in milliseconds: the whole handshake, each side (§3, §9.1).</summary>
     public const int DefaultInitializeTimeoutMilliseconds = 1000;
+
+    /// <summary><see cref="DefaultInitializeTimeoutMilliseconds"/> as a <see cref="TimeSpan"/>.</summary>
+    public static TimeSpan DefaultInitializeTimeout => TimeSpan.FromMilliseconds(DefaultInitializeTimeoutMilliseconds);
 }

@@ -21,6 +21,14 @@ internal static class ProtocolThrowHelper
         throw new ShmipcException(ShmipcErrorCode.ProtocolVersion, message);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ShmipcException CreateHandshakeFailed(string message) =>
+        new(ShmipcErrorCode.HandshakeFailed, message);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static ShmipcException CreateProtocolVersion(string message) =>
+        new(ShmipcErrorCode.ProtocolVersion, message);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ShmipcException CreateProtocolViolation(string message) =>
         new(ShmipcErrorCode.ProtocolViolation, message);
 
