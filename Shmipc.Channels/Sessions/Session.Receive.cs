@@ -128,6 +128,8 @@ internal sealed partial class Session
                 Metrics.SyncReceived();
                 break;
             case EventType.StreamClose:
+                // Everything the peer queued before it fell back to the socket comes first (PROTOCOL.md §14.20).
+                DrainReceiveQueue();
                 if (_streams.TryGetValue(frame.StreamId, out var closing))
                 {
                     closing.OnRemoteClose();
@@ -135,6 +137,7 @@ internal sealed partial class Session
 
                 break;
             case EventType.FallbackData:
+                DrainReceiveQueue();
                 OnFallbackData(frame.StreamId, frame.StreamState, frame.GetPayload(buffer));
                 break;
             case EventType.HotRestart:
@@ -150,6 +153,11 @@ internal sealed partial class Session
     private void OnFallbackData(uint streamId, byte state, ReadOnlySpan<byte> payload)
     {
         Metrics.FallbackRead();
+        if (state > StateClosed)
+        {
+            throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: FallbackData for stream {streamId} has unknown state {state} (expected 0 opened or 1 closed).");
+        }
+
         if (state == StateClosed)
         {
             if (_streams.TryGetValue(streamId, out var s))
@@ -176,6 +184,11 @@ internal sealed partial class Session
     private void Dispatch(in QueueElement element)
     {
         var state = (byte)(element.Status & StatusMask);
+        if (state > StateClosed)
+        {
+            throw new ShmipcException(ShmipcErrorCode.CorruptSharedMemory, $"session {Name}: queue element for stream {element.StreamId} has unknown state {state} (expected 0 opened or 1 closed).");
+        }
+
         if (state == StateClosed)
         {
             if (_streams.TryGetValue(element.StreamId, out var s))
@@ -199,10 +212,10 @@ internal sealed partial class Session
             throw;
         }
 
-        var stream = state == StateOpened ? FindOrAccept(element.StreamId, state) : null;
+        var stream = FindOrAccept(element.StreamId, state);
         if (stream is null)
         {
-            // Unknown stream on a client, or an unknown state: recycle the message (PROTOCOL.md §5).
+            // Data for a stream this client does not know: recycle the message (PROTOCOL.md §5).
             core.TryRelease(core.Token);
             return;
         }
