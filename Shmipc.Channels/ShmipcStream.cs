@@ -22,8 +22,10 @@ namespace Shmipc.Channels;
 /// </example>
 /// <remarks>
 /// shmipc closes streams as a whole: after the peer's close, <see cref="Output"/> refuses writes
-/// (<see cref="ShmipcErrorCode.StreamClosed"/>); after <see cref="CloseOutput"/>, messages the peer already sent are
-/// still delivered. When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
+/// (<see cref="ShmipcErrorCode.StreamClosed"/>), so a peer cannot answer after it saw your close. After
+/// <see cref="CloseOutput"/>, messages the peer already sent are still delivered, and <see cref="Input"/> completes
+/// when the peer closes or disposes its side (a Shmipc.NET peer always notifies; a shmipc-go peer does not notify
+/// for a stream you closed first, so read the replies you expect before closing). When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
 /// says why (readers see a <see cref="ChannelClosedException"/> carrying it).
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A shmipc stream is the protocol's name for a logical connection; it is not a System.IO.Stream.")]
@@ -102,11 +104,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         }
 
         _output.TryComplete();
-        if (!_stream.IsRemoteClosed)
-        {
-            _stream.Session.SendClose(_stream);
-        }
-        else
+
+        // Sent even when the peer closed first (shmipc-go sends nothing then): a .NET peer that closed its output
+        // and still reads Input sees it complete; a Go or Rust peer ignores a close for a stream it no longer has.
+        _stream.Session.SendClose(_stream);
+        if (_stream.IsRemoteClosed)
         {
             _stream.Session.RemoveStream(_stream);
         }
