@@ -1,0 +1,42 @@
+using Shmipc.Channels;
+
+namespace Shmipc.Demo;
+
+/// <summary>
+/// What both processes agree on: a socket for shmipc, one for the plain Unix-socket baseline, and the polling mode
+/// of their shmipc sessions.
+/// </summary>
+internal sealed record DemoSetup(string ShmipcSocket, string UnixSocket, PollingMode PollingMode)
+{
+    /// <summary>Prefix of the client's shared-memory names; only memfd is used, so nothing should appear under it.</summary>
+    public const string SharedMemoryPrefix = "/dev/shm/shmipc_demo";
+
+    /// <summary>Paths unique to this demo run (the client's process id), in the temp folder.</summary>
+    public static DemoSetup ForRun(int clientProcessId, PollingMode pollingMode)
+    {
+        var stem = Path.Combine(Path.GetTempPath(), $"shmipc-demo-{clientProcessId}");
+        return new DemoSetup(stem + ".sock", stem + "-uds.sock", pollingMode);
+    }
+
+    /// <summary>
+    /// Balanced (the library default) spins the reactor thread of each process for a while after traffic. With both
+    /// processes on fewer than 4 cores those spins take the cores the reply-producing threads need, and a ping-pong
+    /// round trip pays for them; LowCpu parks at once.
+    /// </summary>
+    public static PollingMode DefaultPollingMode => Environment.ProcessorCount < 4 ? PollingMode.LowCpu : PollingMode.Balanced;
+
+    /// <summary>Socket files that still exist (the server removes both when it stops).</summary>
+    public IEnumerable<string> Leftovers() => new[] { ShmipcSocket, UnixSocket }.Where(File.Exists);
+
+    public void DeleteLeftovers()
+    {
+        foreach (var path in Leftovers())
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Shared-memory files this run left in /dev/shm (none with memfd).</summary>
+    public static string[] SharedMemoryLeftovers() =>
+        Directory.Exists("/dev/shm") ? Directory.GetFiles("/dev/shm", Path.GetFileName(SharedMemoryPrefix) + "*") : [];
+}
