@@ -18,12 +18,8 @@ internal sealed record DemoSetup(string ShmipcSocket, string UnixSocket, Polling
         return new DemoSetup(stem + ".sock", stem + "-uds.sock", pollingMode);
     }
 
-    /// <summary>
-    /// Balanced (the library default) spins the reactor thread of each process for a while after traffic. With both
-    /// processes on fewer than 4 cores those spins take the cores the reply-producing threads need, and a ping-pong
-    /// round trip pays for them; LowCpu parks at once.
-    /// </summary>
-    public static PollingMode DefaultPollingMode => Environment.ProcessorCount < 4 ? PollingMode.LowCpu : PollingMode.Balanced;
+    /// <summary>The library default: spin briefly after traffic (yielding the core), then park in epoll.</summary>
+    public static PollingMode DefaultPollingMode => PollingMode.Balanced;
 
     /// <summary>Socket files that still exist (the server removes both when it stops).</summary>
     public IEnumerable<string> Leftovers() => new[] { ShmipcSocket, UnixSocket }.Where(File.Exists);
