@@ -45,7 +45,12 @@ public static class ShmipcClient
         options ??= new ShmipcClientOptions();
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
-        var session = await Task.Run(() => ClientSessionFactory.Connect(connect, options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        // Connect and handshake block (bounded by their timeouts) on a thread of their own, not the thread pool's.
+        var session = await Task.Factory.StartNew(
+            () => ClientSessionFactory.Connect(connect, options, cancellationToken),
+            cancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
         return session.Public;
     }
 }

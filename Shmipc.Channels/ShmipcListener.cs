@@ -123,8 +123,10 @@ public sealed class ShmipcListener : IAsyncDisposable
         }
     }
 
+    // Each handshake blocks (bounded by HandshakeTimeout) on a thread of its own: on the thread pool, a burst of
+    // connections or a busy process could delay a handshake past its own timeout.
     private void OnAccepted(SocketFd connection) =>
-        _ = Task.Run(() =>
+        _ = Task.Factory.StartNew(() =>
         {
             try
             {
@@ -139,5 +141,5 @@ public sealed class ShmipcListener : IAsyncDisposable
             {
                 _failures.Writer.TryWrite(e);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

@@ -12,7 +12,7 @@ internal static unsafe class ClientBufferRegistry
 {
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<string, SharedBuffer> s_buffers = [];
-    private static int s_generation;
+    private static readonly Dictionary<string, int> s_generations = [];
 
     /// <summary>Gets (with a reference the caller owns) or creates the buffer region for <paramref name="options"/>.</summary>
     /// <param name="options">Validated client options.</param>
@@ -36,7 +36,9 @@ internal static unsafe class ClientBufferRegistry
                 s_buffers.Remove(key);
             }
 
-            var generation = Interlocked.Increment(ref s_generation);
+            // The first region of a configuration gets shmipc-go's name; a replacement gets a generation suffix.
+            var generation = s_generations.GetValueOrDefault(key) + 1;
+            s_generations[key] = generation;
             var prefix = $"{options.PathPrefix}_{Environment.ProcessId}";
             name = generation == 1 ? $"{prefix}_buffer" : $"{prefix}_{generation}_buffer";
             var buffer = Create(options, name, key);
