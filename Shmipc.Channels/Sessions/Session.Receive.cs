@@ -24,14 +24,10 @@ internal sealed partial class Session
             return false;
         }
 
-        var work = false;
+        bool work;
         try
         {
-            while (_recvQueue.TryPop(out var element))
-            {
-                work = true;
-                Dispatch(element);
-            }
+            work = DrainReceiveQueue();
         }
         catch (ShmipcException e)
         {
@@ -117,6 +113,9 @@ internal sealed partial class Session
                 Metrics.SyncReceived();
                 break;
             case EventType.StreamClose:
+                // The peer queued its earlier elements before it wrote this frame: deliver them first, or a close
+                // could overtake the stream's last messages (PROTOCOL.md §14.20).
+                DrainReceiveQueue();
                 if (_streams.TryGetValue(frame.StreamId, out var closing))
                 {
                     closing.OnRemoteClose();
@@ -124,6 +123,8 @@ internal sealed partial class Session
 
                 break;
             case EventType.FallbackData:
+                // Same ordering rule: a stream's messages queued before it fell back to the socket come first.
+                DrainReceiveQueue();
                 OnFallbackData(frame.StreamId, frame.StreamState, frame.GetPayload(buffer));
                 break;
             case EventType.HotRestart:
@@ -134,6 +135,19 @@ internal sealed partial class Session
             default:
                 throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: unexpected frame {frame} in the data phase.");
         }
+    }
+
+    /// <summary>Dispatches every element in the receive queue; true if there was any.</summary>
+    private bool DrainReceiveQueue()
+    {
+        var any = false;
+        while (_recvQueue.TryPop(out var element))
+        {
+            any = true;
+            Dispatch(element);
+        }
+
+        return any;
     }
 
     private void OnFallbackData(uint streamId, byte state, ReadOnlySpan<byte> payload)
