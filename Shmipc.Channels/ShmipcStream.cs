@@ -118,6 +118,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         CloseOutput();
+        _stream.CompleteInputLocally();
         _stream.DrainUnread();
         _stream.Session.RemoveStream(_stream);
     }

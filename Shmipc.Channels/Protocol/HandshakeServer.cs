@@ -63,43 +63,6 @@ internal static class HandshakeServer
     }
 
     /// <summary>
-    /// The whole server handshake in one call: <see cref="ReceiveAnnouncement"/>, then <paramref name="map"/> (which
-    /// takes the fds with <see cref="ServerAnnouncement.TakeFds"/> and maps the memory), then <see cref="Acknowledge"/>.
-    /// </summary>
-    /// <remarks>
-    /// Whatever fds <paramref name="map"/> did not take are closed when it returns. If it throws, nothing is acknowledged (the caller then
-    /// closes the connection, which is how a Go client learns of it). If the acknowledgement fails, the mapping is disposed.
-    /// </remarks>
-    public static TMapping Run<TMapping>(
-        IHandshakeTransport transport, TimeSpan timeout, Action<int> closeFd, Func<ServerAnnouncement, TMapping> map)
-        where TMapping : IDisposable
-    {
-        ArgumentNullException.ThrowIfNull(map);
-        ServerAnnouncement announcement = ReceiveAnnouncement(transport, timeout, closeFd);
-        TMapping mapping;
-        try
-        {
-            mapping = map(announcement);
-        }
-        finally
-        {
-            announcement.CloseFds();
-        }
-
-        try
-        {
-            Acknowledge(transport, announcement);
-        }
-        catch
-        {
-            mapping.Dispose();
-            throw;
-        }
-
-        return mapping;
-    }
-
-    /// <summary>
     /// Completes the handshake once the memory is mapped: v3 sends AckShareMemory (8 bytes, version 3) within what is
     /// left of the deadline; v2 has no acknowledgement and sends nothing.
     /// </summary>

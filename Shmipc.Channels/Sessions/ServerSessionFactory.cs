@@ -50,23 +50,17 @@ internal static unsafe class ServerSessionFactory
             // hostile client cannot then make us reuse another client's mapping by announcing its name.
             var manager = Map(() => BufferManager.Map(bufferRegion.Base, bufferRegion.Length), "buffer region", announcement.BufferPath);
             var queues = Map(() => IoQueuePair.Map(queueRegion.Base, queueRegion.Length, isCreator: false, QueueLayout.Current), "queue", announcement.QueuePath);
-            buffer = new SharedBuffer(bufferRegion, manager, announcement.BufferPath, null);
-            bufferRegion = null;
-
             HandshakeServer.Acknowledge(transport, announcement);
+
+            // File mode: the last server session that maps the client's buffer file unlinks it (see ServerBufferFiles).
             var isFile = announcement.Mode != HandshakeMode.MemFdV3;
             if (isFile)
             {
-                var bufferPath = announcement.BufferPath;
-                ServerFileCleanup.Acquire(bufferPath);
-                var inner = onClosed;
-                onClosed = s =>
-                {
-                    ServerFileCleanup.Release(bufferPath);
-                    inner?.Invoke(s);
-                };
+                ServerBufferFiles.Acquire(announcement.BufferPath);
             }
 
+            buffer = new SharedBuffer(bufferRegion, manager, announcement.BufferPath, isFile ? OnLastFileBufferRelease : null);
+            bufferRegion = null;
             var session = new Session(
                 isClient: false,
                 name: announcement.QueuePath,
@@ -89,6 +83,14 @@ internal static unsafe class ServerSessionFactory
             buffer?.Release();
             socket.Dispose();
             throw;
+        }
+    }
+
+    private static void OnLastFileBufferRelease(SharedBuffer buffer)
+    {
+        if (ServerBufferFiles.Release((string)buffer.Key))
+        {
+            buffer.Region.DeleteOnDispose = true;
         }
     }
 

@@ -128,7 +128,8 @@ internal sealed partial class Session
                 Metrics.SyncReceived();
                 break;
             case EventType.StreamClose:
-                // Everything the peer queued before it fell back to the socket comes first (PROTOCOL.md §14.20).
+                // The peer queued its earlier elements before it wrote this frame: deliver them first, or a close
+                // could overtake the stream's last messages (PROTOCOL.md §14.20).
                 DrainReceiveQueue();
                 if (_streams.TryGetValue(frame.StreamId, out var closing))
                 {
@@ -137,6 +138,7 @@ internal sealed partial class Session
 
                 break;
             case EventType.FallbackData:
+                // Same ordering rule: a stream's messages queued before it fell back to the socket come first.
                 DrainReceiveQueue();
                 OnFallbackData(frame.StreamId, frame.StreamState, frame.GetPayload(buffer));
                 break;

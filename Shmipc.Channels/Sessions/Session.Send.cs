@@ -57,7 +57,10 @@ internal sealed partial class Session
         return true;
     }
 
-    /// <summary>Sends the close notice of a stream: a close element, or a StreamClose frame when the queue is full.</summary>
+    /// <summary>
+    /// Sends the close notice of a stream: a close element, or a StreamClose frame when the queue is full or the stream
+    /// uses the fallback path.
+    /// </summary>
     public void SendClose(SessionStream stream)
     {
         bool queued;
@@ -68,7 +71,9 @@ internal sealed partial class Session
                 return;
             }
 
-            queued = _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
+            // A stream that fell back closes over the socket too, behind its fallback frames: a close element could be
+            // consumed before the peer has read those frames, and their messages would be dropped (PROTOCOL.md §14.20).
+            queued = !stream.InFallback && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
         }
 
         if (queued)

@@ -19,6 +19,7 @@ internal sealed class SessionStream
     private int _localClosed;
     private int _remoteClosed;
     private int _removed;
+    private int _inputDone;
     private volatile bool _inFallback;
 
     public SessionStream(Session session, uint id)
@@ -57,7 +58,7 @@ internal sealed class SessionStream
     public void Deliver(LeaseCore core)
     {
         var lease = new ShmLease(core);
-        if (IsRemoteClosed || Volatile.Read(ref _removed) != 0 || !_input.Writer.TryWrite(lease))
+        if (IsRemoteClosed || Volatile.Read(ref _inputDone) != 0 || Volatile.Read(ref _removed) != 0 || !_input.Writer.TryWrite(lease))
         {
             lease.Dispose();
         }
@@ -92,6 +93,13 @@ internal sealed class SessionStream
         }
 
         MarkRemoved();
+    }
+
+    /// <summary>The user disposed the stream: a reader still waiting sees the end of the stream.</summary>
+    public void CompleteInputLocally()
+    {
+        Interlocked.Exchange(ref _inputDone, 1);
+        _input.Writer.TryComplete();
     }
 
     /// <summary>The user is done with the stream: drop what was not read.</summary>

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Shmipc.Channels.Tests.Peer;
+
+/// <summary>
+/// Reads commands from stdin until it closes (the test's way to stop the peer politely) and answers on stdout:
+/// <list type="bullet">
+/// <item><c>open N</c> (client): opens N streams, greets on each, echoes; answers <c>OPENED session id,id,…</c>.</item>
+/// <item><c>close SESSION ID</c>: closes that stream towards the other side; answers <c>CLOSED SESSION ID</c>.</item>
+/// <item><c>stats SESSION</c>: answers <c>STATS SESSION active=… fallbackWrites=… fallbackReads=…</c> or <c>STATS SESSION missing</c>.</item>
+/// </list>
+/// </summary>
+internal sealed class CommandLoop(SessionTable table, Func<int, Task>? open)
+{
+    public async Task RunAsync()
+    {
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await HandleAsync(words);
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"COMMAND-FAIL {line} {StreamEcho.Describe(e)}");
+            }
+        }
+    }
+
+    private async Task HandleAsync(string[] words)
+    {
+        switch (words[0])
+        {
+            case "open" when open is not null && words.Length == 2:
+                await open(int.Parse(words[1], CultureInfo.InvariantCulture));
+                break;
+            case "close" when words.Length == 3:
+                var id = uint.Parse(words[2], CultureInfo.InvariantCulture);
+                if (table.TryGetStream(words[1], id, out var stream))
+                {
+                    stream.Output.TryComplete();
+                    Console.WriteLine($"CLOSED {words[1]} {id}");
+                }
+                else
+                {
+                    Console.WriteLine($"CLOSE-MISSING {words[1]} {id}");
+                }
+
+                break;
+            case "stats" when words.Length == 2:
+                Console.WriteLine(table.TryGetSession(words[1], out var s)
+                    ? $"STATS {s.Name} active={s.ActiveStreamCount} fallbackWrites={s.FallbackWriteCount} fallbackReads={s.FallbackReadCount} closed={s.IsClosed}"
+                    : $"STATS {words[1]} missing");
+                break;
+            default:
+                Console.WriteLine($"COMMAND-UNKNOWN {string.Join(' ', words)}");
+                break;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Shmipc.Channels.Tests.Peer;
+
+/// <summary>Entry point: one verb per role the cross-process tests need. Lines on stdout are the protocol with the test.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            var parsed = PeerArguments.Parse(args);
+            return parsed.Verb switch
+            {
+                "serve" => await EchoServer.RunAsync(parsed),
+                "connect" => await EchoClient.RunAsync(parsed),
+                "hostile-garbage" => HostileGarbage.Run(parsed),
+                "hostile-offsets" => HostileOffsets.Run(parsed),
+                "crash-midway" => await CrashMidway.RunAsync(parsed),
+                _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
+            };
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"FATAL {e}");
+            return 1;
+        }
+    }
+}
