@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shmipc.Channels.Tests.TestSupport;
 
 namespace Shmipc.Channels.Tests.Protocol;
 
@@ -8,15 +9,13 @@ namespace Shmipc.Channels.Tests.Protocol;
 /// </summary>
 internal static class ProtocolVectors
 {
-    private static readonly Lazy<string> s_directory = new(FindVectorsDirectory);
+    public static string Directory => VectorFiles.VectorsDirectory;
 
-    public static string Directory => s_directory.Value;
+    public static string PathOf(params string[] parts) => VectorFiles.Get(parts);
 
-    public static string PathOf(params string[] parts) => Path.Combine([Directory, .. parts]);
+    public static byte[] Read(params string[] parts) => VectorFiles.ReadAllBytes(parts);
 
-    public static byte[] Read(params string[] parts) => File.ReadAllBytes(PathOf(parts));
-
-    public static JsonDocument ReadJson(params string[] parts) => JsonDocument.Parse(File.ReadAllBytes(PathOf(parts)));
+    public static JsonDocument ReadJson(params string[] parts) => JsonDocument.Parse(VectorFiles.ReadAllBytes(parts));
 
     /// <summary>The queue and buffer paths of the announcement in handshake <paramref name="name"/>, from handshakes.json (not from our decoder).</summary>
     public static (string QueuePath, string BufferPath) HandshakePaths(string name)
@@ -39,24 +38,5 @@ internal static class ProtocolVectors
         }
 
         throw new InvalidOperationException($"handshakes.json has no announcement for '{name}'");
-    }
-
-    private static string FindVectorsDirectory()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Shmipc.Channels.sln")))
-            {
-                string vectors = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "vectors"));
-                if (!System.IO.Directory.Exists(vectors))
-                {
-                    throw new DirectoryNotFoundException($"Golden vectors not found at {vectors} (../shared/vectors from the repository root {dir.FullName}).");
-                }
-
-                return vectors;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No folder containing Shmipc.Channels.sln above {AppContext.BaseDirectory}.");
     }
 }
