@@ -1,0 +1,16 @@
+namespace Shmipc.Channels.Properties;
+
+/// <summary>The frames the Protocol layer's encoders write (PROTOCOL.md §2).</summary>
+public enum FrameKind
+{
+    Polling,
+    StreamClose,
+    FallbackData,
+    HotRestart,
+    HotRestartAck,
+
+    /// <summary>Handshake header-only frames: encoded and decoded by HeaderOnlyFrame, refused by the data-phase parser.</summary>
+    ExchangeProtoVersion,
+    AckShareMemory,
+    AckReadyRecvFD,
+}

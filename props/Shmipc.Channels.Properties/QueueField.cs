@@ -1,0 +1,10 @@
+namespace Shmipc.Channels.Properties;
+
+/// <summary>A field of an IO-queue header (PROTOCOL.md §4.3) that a hostile case corrupts.</summary>
+public enum QueueField
+{
+    Cap,
+    Head,
+    Tail,
+    WorkingFlag,
+}

@@ -1,0 +1,16 @@
+namespace Shmipc.Channels.Properties;
+
+/// <summary>A field of the buffer region (PROTOCOL.md §4.4) that a hostile case corrupts.</summary>
+public enum RegionField
+{
+    ListCount,
+    UsedLength,
+    ListSize,
+    ListCap,
+    ListHead,
+    ListTail,
+    ListCapPerBuffer,
+    SliceCap,
+    SliceNext,
+    SliceFlags,
+}
