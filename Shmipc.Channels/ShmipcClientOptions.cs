@@ -68,10 +68,23 @@ public sealed class ShmipcClientOptions : ShmipcOptions
             Require(QueueCapacity % 8 == 0, $"on arm64 {nameof(QueueCapacity)} must be a multiple of 8 (shmipc rule), not {QueueCapacity}.");
         }
 
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+        {
+            // The amd64 queue header keeps head and tail unaligned (offsets 4 and 12, PROTOCOL.md §4.3); the second
+            // queue starts at 24 + 12·cap, and for some capacities one of them then crosses a 64-byte cache line.
+            // Every atomic on it becomes a split lock, which Linux may trap and throttle (milliseconds per operation).
+            var second = 24 + (12L * QueueCapacity);
+            Require(
+                !CrossesCacheLine(second + 4) && !CrossesCacheLine(second + 12),
+                $"{nameof(QueueCapacity)} {QueueCapacity} would put the server-to-client queue's head or tail across a cache line (split-lock atomics on x64); use a multiple of 16, such as {(QueueCapacity + 15) / 16 * 16}.");
+        }
+
         Require(!string.IsNullOrEmpty(PathPrefix), $"{nameof(PathPrefix)} must not be empty.");
         Require(PathPrefix.Length + 75 <= 255, $"{nameof(PathPrefix)} is too long: with the pid and suffixes it must stay within 255 bytes (shmipc ErrFileNameTooLong).");
         Require(Enum.IsDefined(MemoryMapType), $"{nameof(MemoryMapType)} {MemoryMapType} is not defined.");
         Require(FileModeProtocolVersion is 2 or 3, $"{nameof(FileModeProtocolVersion)} must be 2 or 3, not {FileModeProtocolVersion}.");
         Require(ConnectTimeout > TimeSpan.Zero, $"{nameof(ConnectTimeout)} must be positive, not {ConnectTimeout}.");
     }
+
+    private static bool CrossesCacheLine(long offset) => offset % 64 > 56;
 }

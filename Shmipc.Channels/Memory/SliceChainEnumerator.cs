@@ -80,11 +80,14 @@ internal ref struct SliceChainEnumerator
             throw _manager.CreateSliceProblem(problem, offset, list, $"chain starting at {_first}, slice #{_index}");
         }
 
+        // Bound start + size by the list's capacity (process-local), not by the header's cap: the peer can rewrite
+        // the header between FindSlice's check and this read.
         SliceHeader header = _manager.ReadSliceHeader(offset);
-        if ((ulong)header.Start + header.Size > header.Cap)
+        uint cap = list!.CapPerBuffer;
+        if ((ulong)header.Start + header.Size > cap)
         {
             MemoryThrowHelper.ThrowCorrupt(
-                $"chain starting at {_first}, slice #{_index}: slice at offset {offset} has start {header.Start} + size {header.Size} > cap {header.Cap}");
+                $"chain starting at {_first}, slice #{_index}: slice at offset {offset} has start {header.Start} + size {header.Size} > cap {cap}");
         }
 
         _current = new SliceSegment(offset, offset + (uint)BufferManagerLayout.SliceHeaderSize + header.Start, (int)header.Size);

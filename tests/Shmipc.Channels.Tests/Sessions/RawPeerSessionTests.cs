@@ -40,10 +40,11 @@ public sealed class RawPeerSessionTests
     [Fact]
     public async Task WriteAsync_on_a_full_queue_honours_cancellation_and_the_write_timeout()
     {
-        await using var peer = await RawPeer.StartAsync(queueCapacity: 2, writeTimeout: TimeSpan.FromMilliseconds(200));
+        await using var peer = await RawPeer.StartAsync(queueCapacity: 3, writeTimeout: TimeSpan.FromMilliseconds(200));
         var stream = peer.Client.OpenStream();
         await stream.WriteAsync(new byte[] { 1 });
         await stream.WriteAsync(new byte[] { 2 });
+        await stream.WriteAsync(new byte[] { 3 });
 
         using var cts = new CancellationTokenSource(50);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await stream.WriteAsync(new byte[] { 3 }, cts.Token));
@@ -73,7 +74,7 @@ public sealed class RawPeerSessionTests
     [InlineData(45u, "")]
     public async Task An_out_of_range_offset_from_the_peer_closes_the_session_with_a_clear_error(uint offset, string fragment)
     {
-        await using var peer = await RawPeer.StartAsync(queueCapacity: 8);
+        await using var peer = await RawPeer.StartAsync(queueCapacity: 16);
         var stream = peer.Client.OpenStream();
         await stream.WriteAsync(new byte[] { 1 });
 
@@ -92,7 +93,7 @@ public sealed class RawPeerSessionTests
     [Fact]
     public async Task A_garbage_frame_from_the_peer_closes_the_session_with_a_clear_error()
     {
-        await using var peer = await RawPeer.StartAsync(queueCapacity: 8);
+        await using var peer = await RawPeer.StartAsync(queueCapacity: 16);
         peer.Socket.SendAll([0, 0, 0, 8, 0x12, 0x34, 3, 1], Timeout);
         var error = await Assert.ThrowsAsync<ShmipcException>(() => peer.Client.Completion.WaitAsync(Timeout));
         Assert.Equal(ShmipcErrorCode.ProtocolViolation, error.ErrorCode);
