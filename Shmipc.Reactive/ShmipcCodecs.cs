@@ -40,8 +40,9 @@ public static class ShmipcCodecs
     /// <param name="typeInfo">For example <c>MyContext.Default.MyType</c>; its options apply.</param>
     /// <returns>A codec that is safe to share between streams and threads.</returns>
     /// <remarks>
-    /// Values longer than one slice are chained, but <see cref="Utf8JsonWriter"/> asks for 4 KiB at a time once its
-    /// first block is full: with only smaller size classes such a value goes to the heap and over the socket.
+    /// Values longer than one slice are chained. <see cref="Utf8JsonWriter"/> sometimes asks for more contiguous room
+    /// than a slice has (4 KiB blocks; six bytes per char before writing a string): that part is written into a pooled
+    /// scratch buffer and copied into the slices, rather than moving the message to the heap and the socket.
     /// </remarks>
     public static IShmipcCodec<T> Json<T>(JsonTypeInfo<T> typeInfo)
     {
@@ -58,6 +59,13 @@ public static class ShmipcCodecs
     public static IShmipcCodec<T> Json<T>(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TypeInfoResolver is null)
+        {
+            // Options made with `new JsonSerializerOptions()` get the reflection resolver on first use by JsonSerializer;
+            // GetTypeInfo does not do that, and the caller's instance is not ours to change.
+            options = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        }
+
         return new JsonCodec<T>((JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
     }
 }

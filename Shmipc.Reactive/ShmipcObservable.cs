@@ -134,7 +134,10 @@ public static class ShmipcObservable
     /// when the other side has read the end of the sequence. Uses <see cref="AsObserver{T}"/> with its default capacity.
     /// </summary>
     /// <typeparam name="T">The item type.</typeparam>
-    /// <param name="source">The items. It is subscribed once and the subscription disposed when writing ends.</param>
+    /// <param name="source">
+    /// The items. It is subscribed once, on the thread pool (so a synchronous source does not block the caller), and the
+    /// subscription is disposed when writing ends.
+    /// </param>
     /// <param name="stream">The stream; it is disposed when writing ends.</param>
     /// <param name="codec">Encodes the items straight into shared memory.</param>
     /// <param name="cancellationToken">Stops writing: the other side gets <c>OnError</c>, the task is cancelled.</param>

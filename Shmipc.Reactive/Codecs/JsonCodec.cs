@@ -10,14 +10,19 @@ namespace Shmipc.Reactive.Codecs;
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 /// <remarks>
-/// <see cref="Utf8JsonWriter"/> asks its buffer for 4 KiB at a time once the first block is full: keep a size class of
-/// at least 4 KiB (shmipc's default classes are 8, 32 and 128 KiB) or large items go to the heap and the socket.
+/// <see cref="Utf8JsonWriter"/> asks its buffer for at least 4 KiB at a time once the first block is full, and for
+/// the worst-case escaped size of a string (six bytes per char) before writing it. A <see cref="SliceWriter"/> in
+/// between serves what a slice cannot hold from a pooled scratch buffer and copies it into the slice chain, so a large
+/// item is copied once instead of moving to the heap and the socket.
 /// </remarks>
 internal sealed class JsonCodec<T> : IShmipcCodec<T>
 {
     // One writer per thread, re-pointed at each message (Reset), so encoding allocates nothing per item.
     [ThreadStatic]
     private static Utf8JsonWriter? s_cachedWriter;
+
+    [ThreadStatic]
+    private static SliceWriter? s_cachedSlices;
 
     [ThreadStatic]
     private static JsonCodec<T>? s_cachedOwner;
@@ -51,16 +56,18 @@ internal sealed class JsonCodec<T> : IShmipcCodec<T>
     public void Encode(T value, IBufferWriter<byte> writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        var slices = s_cachedSlices ??= new SliceWriter();
+        slices.Reset(writer);
         var json = s_cachedWriter;
         if (json is null || !ReferenceEquals(s_cachedOwner, this))
         {
-            json = new Utf8JsonWriter(writer, _writerOptions);
+            json = new Utf8JsonWriter(slices, _writerOptions);
             s_cachedWriter = json;
             s_cachedOwner = this;
         }
         else
         {
-            json.Reset(writer);
+            json.Reset(slices);
         }
 
         try
@@ -72,6 +79,7 @@ internal sealed class JsonCodec<T> : IShmipcCodec<T>
         {
             // Do not keep the lease's writer reachable from the thread.
             json.Reset(NullBufferWriter.Instance);
+            slices.Reset(null);
         }
     }
 

@@ -46,8 +46,7 @@ internal static class ObserveChannel<T>
             public _(IObserver<T> observer, Producer parent)
                 : base(observer) => _parent = parent;
 
-            // Runs synchronously up to its first wait, so an already filled channel is delivered inside Subscribe,
-            // as a synchronous Rx source would.
+            // Runs synchronously up to its first wait; nothing is delivered inside Subscribe (see ThreadPoolHop.Always).
             public void Run() => _loop = RunAsync();
 
             private async Task RunAsync()
@@ -56,8 +55,22 @@ internal static class ObserveChannel<T>
                 var token = StopToken;
                 try
                 {
+                    var wait = reader.WaitToReadAsync(token);
+                    if (wait.IsCompleted)
+                    {
+                        // Already readable (or done) while still inside Subscribe.
+                        await ThreadPoolHop.Always;
+                    }
+
                     while (true)
                     {
+                        if (!await wait.ConfigureAwait(false))
+                        {
+                            ForwardOnCompleted();
+                            return;
+                        }
+
+                        await ThreadPoolHop.IfNeeded;
                         while (!IsStopped && reader.TryRead(out var item))
                         {
                             if (!TryForwardOnNext(item))
@@ -71,13 +84,7 @@ internal static class ObserveChannel<T>
                             return;
                         }
 
-                        if (!await reader.WaitToReadAsync(token).ConfigureAwait(false))
-                        {
-                            ForwardOnCompleted();
-                            return;
-                        }
-
-                        await ThreadPoolHop.IfNeeded;
+                        wait = reader.WaitToReadAsync(token);
                     }
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -70,6 +70,9 @@ internal static class ObserveMessages<T>
                 try
                 {
                     await GrantAsync(_parent._prefetch, token).ConfigureAwait(false);
+
+                    // Nothing is delivered inside Subscribe (see ThreadPoolHop.Always).
+                    await ThreadPoolHop.Always;
                     while (true)
                     {
                         while (!IsStopped && input.TryRead(out var lease))

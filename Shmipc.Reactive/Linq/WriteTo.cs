@@ -5,7 +5,9 @@ namespace Shmipc.Reactive.Linq;
 /// <summary>
 /// <c>IObservable&lt;T&gt;</c> → a stream: subscribes a <see cref="ShmipcStreamObserver{T}"/> to the source and
 /// awaits its <see cref="ShmipcStreamObserver{T}.Completion"/>; the subscription is disposed when the writer is done,
-/// whatever the outcome.
+/// whatever the outcome. The source is subscribed on the thread pool: a synchronous source pushes everything inside
+/// <c>Subscribe</c>, blocking as the bounded queue fills, and that must not be the caller's thread (it may be the one
+/// that is about to subscribe the other side).
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 internal static class WriteTo<T>
@@ -15,9 +17,15 @@ internal static class WriteTo<T>
         using var writer = new ShmipcStreamObserver<T>(stream, codec, capacity);
         using var registration = cancellationToken.Register(static w => ((ShmipcStreamObserver<T>)w!).Dispose(), writer);
 
-        // A synchronous source pushes everything inside Subscribe (blocking on the bounded queue as it goes), so the
-        // subscription is disposed only after Completion, not when Subscribe returns.
-        using var subscription = source.Subscribe(writer);
-        await writer.Completion.ConfigureAwait(false);
+        IDisposable? subscription = null;
+        try
+        {
+            subscription = await Task.Run(() => source.Subscribe(writer), CancellationToken.None).ConfigureAwait(false);
+            await writer.Completion.ConfigureAwait(false);
+        }
+        finally
+        {
+            subscription?.Dispose();
+        }
     }
 }
