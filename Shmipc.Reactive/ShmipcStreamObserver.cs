@@ -105,13 +105,19 @@ public sealed partial class ShmipcStreamObserver<T> : IObserver<T>, IDisposable
             return;
         }
 
-        try
+        if (!_slots.Wait(0))
         {
-            _slots.Wait(_stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
+            try
+            {
+                // Block on a task rather than on the semaphore: a thread-pool thread blocked in Task.Wait is seen by
+                // the pool, which then adds threads at once instead of starving (the writer loop and the sessions'
+                // continuations need pool threads to make the room this call is waiting for).
+                _slots.WaitAsync(_stop.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         if (!_queue.Writer.TryWrite(new Entry(EntryKind.Item, value, null)))

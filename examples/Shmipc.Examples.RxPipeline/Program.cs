@@ -22,7 +22,8 @@ return await RunParentAsync(cts.Token);
 async Task<int> RunParentAsync(CancellationToken ct)
 {
     var socketPath = Path.Combine(Path.GetTempPath(), $"shmipc-rx-example-{Environment.ProcessId}.sock");
-    await using var listener = ShmipcListener.Bind(socketPath);
+    // Handshake timeouts above the 1 s default: a loaded machine can be slow to start the second process's reactor.
+    await using var listener = ShmipcListener.Bind(socketPath, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
     using var worker = StartWorker(socketPath);
     try
     {
@@ -63,7 +64,7 @@ async Task<int> RunParentAsync(CancellationToken ct)
 
 async Task<int> RunWorkerAsync(string socketPath, CancellationToken ct)
 {
-    await using var session = await ShmipcClient.ConnectAsync(socketPath, null, ct);
+    await using var session = await ShmipcClient.ConnectAsync(socketPath, new ShmipcClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) }, ct);
     var orders = session.OpenStream();
     var totals = session.OpenStream();
 

@@ -25,7 +25,7 @@ public class CrossProcessTests(ITestOutputHelper output)
     {
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
-        await using var listener = ShmipcListener.Bind(path.Path);
+        await using var listener = ShmipcListener.Bind(path.Path, SessionPair.ServerOptions());
         using var peer = PeerProcess.Start(output, "pipeline", path.Path);
         var (items, results) = await AcceptStreamsAsync(listener, cts.Token);
 
@@ -59,7 +59,7 @@ public class CrossProcessTests(ITestOutputHelper output)
     {
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
-        await using var listener = ShmipcListener.Bind(path.Path);
+        await using var listener = ShmipcListener.Bind(path.Path, SessionPair.ServerOptions());
         using var peer = PeerProcess.Start(output, "pipeline", path.Path);
         var (items, results) = await AcceptStreamsAsync(listener, cts.Token);
 
@@ -85,7 +85,7 @@ public class CrossProcessTests(ITestOutputHelper output)
     {
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
-        await using var listener = ShmipcListener.Bind(path.Path);
+        await using var listener = ShmipcListener.Bind(path.Path, SessionPair.ServerOptions());
         using var peer = PeerProcess.Start(output, "slow", path.Path);
         var session = await listener.AcceptAsync(cts.Token);
         var items = await session.AcceptStreamAsync(cts.Token);

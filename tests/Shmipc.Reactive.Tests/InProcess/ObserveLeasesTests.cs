@@ -105,7 +105,7 @@ public class ObserveLeasesTests
     {
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
-        var listener = ShmipcListener.Bind(path.Path);
+        var listener = ShmipcListener.Bind(path.Path, SessionPair.ServerOptions());
         var sessions = listener.ObserveSessions().Replay();
         using var connection = sessions.Connect();
         var sessionsDone = sessions.ToList().ToTask(cts.Token);

@@ -202,7 +202,7 @@ public class TypedStreamTests
     public async Task A_slow_observer_bounds_the_writer_queue_and_the_receive_window()
     {
         using var cts = new CancellationTokenSource(Timeout);
-        await using var pair = await SessionPair.ConnectAsync(cts.Token, SessionPair.SmallRegion(queueCapacity: 8));
+        await using var pair = await SessionPair.ConnectAsync(cts.Token, SessionPair.SmallRegion(queueCapacity: 16));
         const int Capacity = 4;
         const int Prefetch = 4;
         const int Count = 200;

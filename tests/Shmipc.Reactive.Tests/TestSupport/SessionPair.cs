@@ -21,18 +21,26 @@ public sealed class SessionPair : IAsyncDisposable
     public ShmipcSession Server { get; }
 
     /// <summary>A small region of 16 KiB slices (about 60 of them) unless told otherwise.</summary>
+    /// <remarks>
+    /// Pick queue capacities whose queue size (24 + 12·cap bytes) keeps the second queue's header inside one cache line
+    /// (16 and 8192 do; 8 does not: its 8-byte head then straddles a line, and Linux throttles such split locks).
+    /// Handshakes get 10 s: the machine running the tests may be heavily loaded.
+    /// </remarks>
     public static ShmipcClientOptions SmallRegion(int queueCapacity = 8192) => new()
     {
+        HandshakeTimeout = TimeSpan.FromSeconds(10),
         BufferCapacity = 1024 * 1024,
         SizeClasses = [new(16 * 1024, 100)],
         QueueCapacity = queueCapacity,
         PathPrefix = $"/dev/shm/shmipc_rxtest_{Guid.NewGuid():N}",
     };
 
+    public static ShmipcServerOptions ServerOptions() => new() { HandshakeTimeout = TimeSpan.FromSeconds(10) };
+
     public static async Task<SessionPair> ConnectAsync(CancellationToken ct, ShmipcClientOptions? options = null)
     {
         var path = new TempSocketPath();
-        var listener = ShmipcListener.Bind(path.Path);
+        var listener = ShmipcListener.Bind(path.Path, ServerOptions());
         try
         {
             var client = await ShmipcClient.ConnectAsync(path.Path, options ?? SmallRegion(), ct);
