@@ -54,10 +54,25 @@ public class ObserveLeasesTests
         var accepted = await pair.AcceptAsync(stream, cts.Token);
 
         var observing = accepted.ObserveLeases().Do(l => l.Dispose()).ToTask(cts.Token);
-        await pair.Client.DisposeAsync();
+        await accepted.Session.DisposeAsync();
 
         var error = await Assert.ThrowsAsync<ShmipcException>(() => observing);
-        Assert.Equal(ShmipcErrorCode.PeerClosed, error.ErrorCode);
+        Assert.Equal(ShmipcErrorCode.SessionClosed, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task An_orderly_close_of_the_peer_session_completes_the_sequence()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var pair = await SessionPair.ConnectAsync(cts.Token);
+        var stream = pair.Client.OpenStream();
+        await stream.WriteAsync(new byte[] { 1 }, cts.Token);
+        var accepted = await pair.AcceptAsync(stream, cts.Token);
+
+        var observing = accepted.ObserveLeases().Select(l => { using (l) { return l.Length; } }).ToList().ToTask(cts.Token);
+        await pair.Client.DisposeAsync();
+
+        Assert.Equal([1], await observing);
     }
 
     [Fact]
