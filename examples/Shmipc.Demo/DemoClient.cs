@@ -34,6 +34,8 @@ internal static class DemoClient
                 PrintCounters(session);
             }
 
+            await RxStep.RunClientAsync(setup, cancellationToken);
+
             return await ShutDownAsync(server, setup);
         }
         finally

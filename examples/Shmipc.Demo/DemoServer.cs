@@ -31,8 +31,10 @@ internal static class DemoServer
         using var stop = new CancellationTokenSource();
         var counters = new ServerCounters();
         await using var listener = ShmipcListener.Bind(shmipcSocket, new ShmipcServerOptions { PollingMode = pollingMode });
+        await using var rxListener = ShmipcListener.Bind(DemoSetup.RxSocketFor(shmipcSocket), new ShmipcServerOptions { PollingMode = pollingMode });
         using var socketListener = BindUnixSocket(unixSocket);
         var shmipcServing = ServeShmipcAsync(listener, counters, stop.Token);
+        var rxServing = RxStep.ServeAsync(rxListener, stop.Token);
         var socketServing = ServeUnixSocketAsync(socketListener, counters, stop.Token);
 
         Console.WriteLine(ReadyLine);
@@ -40,9 +42,10 @@ internal static class DemoServer
 
         await stop.CancelAsync();
         await listener.DisposeAsync();          // closes the sessions and deletes the socket file (idempotent)
+        await rxListener.DisposeAsync();
         socketListener.Dispose();
         File.Delete(unixSocket);                // a Unix socket file outlives its socket
-        await Task.WhenAll(shmipcServing, socketServing).WaitAsync(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(shmipcServing, rxServing, socketServing).WaitAsync(TimeSpan.FromSeconds(5));
 
         Console.WriteLine(counters.ToString());
         return 0;

@@ -21,8 +21,14 @@ internal sealed record DemoSetup(string ShmipcSocket, string UnixSocket, Polling
     /// <summary>The library default: spin briefly after traffic (yielding the core), then park in epoll.</summary>
     public static PollingMode DefaultPollingMode => PollingMode.Balanced;
 
-    /// <summary>Socket files that still exist (the server removes both when it stops).</summary>
-    public IEnumerable<string> Leftovers() => new[] { ShmipcSocket, UnixSocket }.Where(File.Exists);
+    /// <summary>The socket of the Rx step, next to the shmipc socket.</summary>
+    public string RxSocket => RxSocketFor(ShmipcSocket);
+
+    /// <summary>Where the server binds the Rx step's listener for a given shmipc socket.</summary>
+    public static string RxSocketFor(string shmipcSocket) => Path.ChangeExtension(shmipcSocket, null) + "-rx.sock";
+
+    /// <summary>Socket files that still exist (the server removes them when it stops).</summary>
+    public IEnumerable<string> Leftovers() => new[] { ShmipcSocket, UnixSocket, RxSocket }.Where(File.Exists);
 
     public void DeleteLeftovers()
     {
