@@ -25,12 +25,19 @@ internal sealed partial class Session
         }
 
         var work = false;
+        _inReactorCallback = true;
         try
         {
-            while (_recvQueue.TryPop(out var element))
+            // Dispatch can run user code (RunContinuationsOnReactor) that closes this session: stop at once then.
+            while (!IsClosed && _recvQueue.TryPop(out var element))
             {
                 work = true;
                 Dispatch(element);
+            }
+
+            if (!IsClosed && Volatile.Read(ref _waiterCount) > 0)
+            {
+                ReleaseWaitersIfRoom();
             }
         }
         catch (ShmipcException e)
@@ -38,13 +45,23 @@ internal sealed partial class Session
             Close(e);
             return true;
         }
-
-        if (Volatile.Read(ref _waiterCount) > 0)
+        finally
         {
-            ReleaseWaitersIfRoom();
+            LeaveReactorCallback();
         }
 
         return work;
+    }
+
+    /// <summary>Ends a Poll/OnReady; performs a release that a re-entrant Close deferred.</summary>
+    private void LeaveReactorCallback()
+    {
+        _inReactorCallback = false;
+        if (_releaseDeferred)
+        {
+            _releaseDeferred = false;
+            ReleaseResources();
+        }
     }
 
     /// <summary>Reactor: the socket is readable (frames, or the peer hung up).</summary>
@@ -55,6 +72,7 @@ internal sealed partial class Session
             return false;
         }
 
+        _inReactorCallback = true;
         try
         {
             var eof = false;
@@ -90,6 +108,10 @@ internal sealed partial class Session
         catch (ShmipcException e)
         {
             Close(e);
+        }
+        finally
+        {
+            LeaveReactorCallback();
         }
 
         return true;
