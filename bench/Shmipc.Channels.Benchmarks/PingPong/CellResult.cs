@@ -24,6 +24,12 @@ internal sealed class CellResult(string transport, int size, int streams)
     /// <summary>Wake-up frames (SyncEvents) the client sent plus received during the cell; shmipc only.</summary>
     public long WakeUps { get; set; }
 
+    /// <summary>CPU time of the client process and the transport's server child during the measured part.</summary>
+    public TimeSpan CpuTime { get; set; }
+
+    /// <summary>CPU microseconds (both processes) per round trip.</summary>
+    public double CpuMicrosPerRoundTrip => RoundTrips == 0 ? double.NaN : CpuTime.TotalMicroseconds / RoundTrips;
+
     /// <summary>Request plus response bytes per second, in MB (10^6 bytes).</summary>
     public double MegabytesPerSecond => RoundTrips == 0 ? 0 : 2.0 * Size * RoundTrips / Elapsed.TotalSeconds / 1e6;
 

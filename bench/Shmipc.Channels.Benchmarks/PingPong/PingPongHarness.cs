@@ -22,6 +22,12 @@ internal static class PingPongHarness
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(PingPongOptions.Usage);
+            return 0;
+        }
+
         PingPongOptions options;
         try
         {
@@ -67,6 +73,10 @@ internal static class PingPongHarness
             ResultTable.PrintHeader();
             var uds = options.RunUds ? new UdsClientRunner(udsPath, options.UdsSynchronous) : null;
             var cell = 0;
+            var shmChild = shmServer;
+            var udsChild = udsServer;
+            Func<TimeSpan> shmCpu = () => CpuMeter.Sample(shmChild);
+            Func<TimeSpan> udsCpu = () => CpuMeter.Sample(udsChild);
             foreach (var size in options.Sizes)
             {
                 var set = new MessageSet(size, seed: size);
@@ -81,13 +91,13 @@ internal static class PingPongHarness
                         CellResult? udsResult = null;
                         if (cell++ % 2 == 0 || uds is null)
                         {
-                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure);
-                            udsResult = uds is null ? null : await uds.RunAsync(set, streams, warmup, measure);
+                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure, shmCpu);
+                            udsResult = uds is null ? null : await uds.RunAsync(set, streams, warmup, measure, udsCpu);
                         }
                         else
                         {
-                            udsResult = await uds.RunAsync(set, streams, warmup, measure);
-                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure);
+                            udsResult = await uds.RunAsync(set, streams, warmup, measure, udsCpu);
+                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure, shmCpu);
                         }
 
                         table.Add(shmResult, udsResult);

@@ -9,8 +9,8 @@ internal sealed class ResultTable
 
     public static void PrintHeader()
     {
-        Console.WriteLine("| size | streams | shm RTs | shm p50 µs | shm p99 µs | shm p99.9 µs | UDS RTs | UDS p50 µs | UDS p99 µs | shm MB/s | UDS MB/s | UDS p50 / shm p50 | shm MB/s / UDS MB/s | wake-ups/RT |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| size | streams | shm RTs | shm p50 µs | shm p99 µs | shm p99.9 µs | UDS RTs | UDS p50 µs | UDS p99 µs | shm MB/s | UDS MB/s | UDS p50 / shm p50 | shm MB/s / UDS MB/s | wake-ups/RT | shm CPU µs/RT | UDS CPU µs/RT |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     }
 
     public void Add(CellResult? shm, CellResult? uds)
@@ -19,7 +19,7 @@ internal sealed class ResultTable
         var any = shm ?? uds!;
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| {PingPongOptions.FormatSize(any.Size)} | {any.Streams} | {shm?.RoundTrips.ToString(CultureInfo.InvariantCulture) ?? "-"} | {F(shm, 50)} | {F(shm, 99)} | {F(shm, 99.9)} | {uds?.RoundTrips.ToString(CultureInfo.InvariantCulture) ?? "-"} | {F(uds, 50)} | {F(uds, 99)} | {M(shm)} | {M(uds)} | {LatencyRatio(shm, uds)} | {ThroughputRatio(shm, uds)} | {WakeUps(shm)} |"));
+            $"| {PingPongOptions.FormatSize(any.Size)} | {any.Streams} | {shm?.RoundTrips.ToString(CultureInfo.InvariantCulture) ?? "-"} | {F(shm, 50)} | {F(shm, 99)} | {F(shm, 99.9)} | {uds?.RoundTrips.ToString(CultureInfo.InvariantCulture) ?? "-"} | {F(uds, 50)} | {F(uds, 99)} | {M(shm)} | {M(uds)} | {LatencyRatio(shm, uds)} | {ThroughputRatio(shm, uds)} | {WakeUps(shm)} | {Cpu(shm)} | {Cpu(uds)} |"));
     }
 
     /// <summary>The performance targets: 64 B p50 ≤ 0.5× UDS; 64 KB and larger ≥ 2× UDS throughput.</summary>
@@ -61,6 +61,8 @@ internal sealed class ResultTable
 
     private static string ThroughputRatio(CellResult? shm, CellResult? uds) =>
         shm is null || uds is null ? "-" : (shm.MegabytesPerSecond / uds.MegabytesPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Cpu(CellResult? r) => r is null ? "-" : r.CpuMicrosPerRoundTrip.ToString("0.0", CultureInfo.InvariantCulture);
 
     private static string WakeUps(CellResult? shm) =>
         shm is null || shm.RoundTrips == 0 ? "-" : ((double)shm.WakeUps / shm.RoundTrips).ToString("0.00", CultureInfo.InvariantCulture);

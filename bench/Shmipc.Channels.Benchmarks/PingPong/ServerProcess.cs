@@ -104,6 +104,23 @@ internal sealed class ServerProcess : IDisposable
         Kill();
     }
 
+    /// <summary>User + system CPU time the child has used so far (zero once it has exited).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                _process.Refresh();
+                return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return TimeSpan.Zero;
+            }
+        }
+    }
+
     public void Dispose()
     {
         Stop();

@@ -44,7 +44,7 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
         return new ShmipcClientRunner(session, options.SingleClass ? size : LargestDefaultSlice);
     }
 
-    public async Task<CellResult> RunAsync(MessageSet set, int streamCount, CellPlan warmup, CellPlan measure)
+    public async Task<CellResult> RunAsync(MessageSet set, int streamCount, CellPlan warmup, CellPlan measure, Func<TimeSpan> cpu)
     {
         var result = new CellResult("shmipc", set.Size, streamCount);
         var streams = new ShmipcStream[streamCount];
@@ -63,9 +63,11 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
                 histograms[i] = CellResult.NewHistogram();
             }
 
+            var cpuBefore = cpu();
             var start = Stopwatch.GetTimestamp();
             result.RoundTrips = await RunWorkersAsync(streams, set, measure, histograms);
             result.Elapsed = Stopwatch.GetElapsedTime(start);
+            result.CpuTime = cpu() - cpuBefore;
             result.WakeUps = _session.SyncEventsSent + _session.SyncEventsReceived - wakeUpsBefore;
             foreach (var h in histograms)
             {
@@ -102,7 +104,9 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             tasks[i] = Task.Run(() => WorkerAsync(stream, set, _maxChunk, first, plan, deadline, histogram));
         }
 
-        var counts = await Task.WhenAll(tasks);
+        // With RunContinuationsOnReactor the last worker completes on the reactor thread; leave it before the
+        // harness goes on (closing streams, building the next payload set) so that never runs on the reactor.
+        var counts = await Task.WhenAll(tasks).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         return counts.Sum();
     }
 

@@ -11,7 +11,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// </summary>
 internal sealed class UdsClientRunner(string socketPath, bool synchronous)
 {
-    public async Task<CellResult> RunAsync(MessageSet set, int connectionCount, CellPlan warmup, CellPlan measure)
+    public async Task<CellResult> RunAsync(MessageSet set, int connectionCount, CellPlan warmup, CellPlan measure, Func<TimeSpan> cpu)
     {
         var result = new CellResult("uds", set.Size, connectionCount);
         var sockets = new Socket[connectionCount];
@@ -30,9 +30,11 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous)
                 histograms[i] = CellResult.NewHistogram();
             }
 
+            var cpuBefore = cpu();
             var start = Stopwatch.GetTimestamp();
             result.RoundTrips = await RunWorkersAsync(sockets, set, measure, histograms);
             result.Elapsed = Stopwatch.GetElapsedTime(start);
+            result.CpuTime = cpu() - cpuBefore;
             foreach (var h in histograms)
             {
                 result.Histogram.Add(h);
