@@ -59,6 +59,11 @@ internal static class PingPongHarness
                     serverArgs.Add("--on-reactor");
                 }
 
+                if (!options.Prefault)
+                {
+                    serverArgs.Add("--no-prefault");
+                }
+
                 shmServer = await ServerProcess.StartAsync("shmipc", serverArgs, ReadyTimeout);
             }
 
@@ -156,7 +161,7 @@ internal static class PingPongHarness
             $"{RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, loadavg {load}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"mode {o.Mode}, RunContinuationsOnReactor {o.OnReactor}, {o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB), UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
+            $"mode {o.Mode}, RunContinuationsOnReactor {o.OnReactor}, {o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));

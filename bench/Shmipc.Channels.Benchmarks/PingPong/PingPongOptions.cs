@@ -17,6 +17,8 @@ internal sealed class PingPongOptions
           --memfd | --file      shared memory as memfd (default) or /dev/shm files
           --classes C           single (default): one slice class {size, 100%} per payload size, as shmipc-go's bench;
                                 default: shmipc's 8172/32748/131052 classes, large payloads become slice chains
+          --no-prefault         do not map every page of the buffer region in both processes before measuring
+                                (default: prefault, i.e. measure the steady state of a long-running process)
           --uds-api A           async (default: await Socket.SendAsync/ReceiveAsync, like the shmipc client) | sync
                                 (one blocking thread per connection)
           --transports LIST     shmipc,uds (default both)
@@ -41,6 +43,8 @@ internal sealed class PingPongOptions
     public bool SingleClass { get; private set; } = true;
 
     public bool UdsSynchronous { get; private set; }
+
+    public bool Prefault { get; private set; } = true;
 
     public bool RunShmipc { get; private set; } = true;
 
@@ -89,6 +93,9 @@ internal sealed class PingPongOptions
                         "default" => false,
                         var c => throw new ArgumentException($"--classes {c}: use single or default"),
                     };
+                    break;
+                case "--no-prefault":
+                    o.Prefault = false;
                     break;
                 case "--uds-api":
                     o.UdsSynchronous = Next() switch

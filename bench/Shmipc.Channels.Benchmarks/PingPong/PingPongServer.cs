@@ -8,7 +8,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// <c>READY</c> on stdout, echoes until its stdin reaches end of file (the harness closes it, or dies), then prints a
 /// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
 /// </summary>
-/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--uds-api async|sync]</c>.</remarks>
+/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>.</remarks>
 internal static class PingPongServer
 {
     public static async Task<int> RunAsync(string[] args)
@@ -18,6 +18,7 @@ internal static class PingPongServer
         var mode = PollingMode.Balanced;
         var onReactor = false;
         var synchronous = false;
+        var prefault = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,6 +34,9 @@ internal static class PingPongServer
                     break;
                 case "--on-reactor":
                     onReactor = true;
+                    break;
+                case "--no-prefault":
+                    prefault = false;
                     break;
                 case "--uds-api":
                     synchronous = args[++i] == "sync";
@@ -59,7 +63,7 @@ internal static class PingPongServer
             await using (listener.ConfigureAwait(false))
             {
                 _ = ReportHandshakeFailuresAsync(listener);
-                var serving = new ShmipcEchoServer(listener, stats).RunAsync();
+                var serving = new ShmipcEchoServer(listener, stats, prefault).RunAsync();
                 await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
                 await listener.DisposeAsync().ConfigureAwait(false);
                 await serving.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

@@ -41,6 +41,11 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
         };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var session = await ShmipcClient.ConnectAsync(socketPath, clientOptions, cts.Token);
+        if (options.Prefault)
+        {
+            RegionPrefaulter.Touch(session);
+        }
+
         return new ShmipcClientRunner(session, options.SingleClass ? size : LargestDefaultSlice);
     }
 

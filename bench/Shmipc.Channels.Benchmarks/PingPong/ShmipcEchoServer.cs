@@ -6,7 +6,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// The shmipc side of the pingpong server child: every stream of every session echoes each request (read and checksum
 /// every byte, copy every byte into a fresh lease, publish it) until the client closes the stream or the session.
 /// </summary>
-internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats)
+internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats, bool prefault)
 {
     public async Task RunAsync()
     {
@@ -30,6 +30,11 @@ internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats)
     {
         try
         {
+            if (prefault)
+            {
+                RegionPrefaulter.Touch(session); // before the first stream: the client waits for its echo
+            }
+
             while (true)
             {
                 var stream = await session.AcceptStreamAsync().ConfigureAwait(false);
