@@ -74,9 +74,10 @@ internal static class PingPongHarness
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server children: shmipc pid {shmServer?.Id.ToString(CultureInfo.InvariantCulture) ?? "-"}, uds pid {udsServer?.Id.ToString(CultureInfo.InvariantCulture) ?? "-"}"));
             Console.WriteLine();
+            var uds = options.RunUds ? new UdsClientRunner(udsPath, options.UdsSynchronous) : null;
+            await WarmUpProcessesAsync(options, shmPath, uds);
             var table = new ResultTable();
             ResultTable.PrintHeader();
-            var uds = options.RunUds ? new UdsClientRunner(udsPath, options.UdsSynchronous) : null;
             var cell = 0;
             var shmChild = shmServer;
             var udsChild = udsServer;
@@ -152,6 +153,32 @@ internal static class PingPongHarness
         return failed ? 1 : 0;
     }
 
+    /// <summary>
+    /// One unmeasured second per transport on the first size before the table, so the first row does not pay for tiered
+    /// JIT compilation (tier 0 → tier 1 of the hot paths in all three processes) or thread-pool ramp-up.
+    /// </summary>
+    private static async Task WarmUpProcessesAsync(PingPongOptions options, string shmPath, UdsClientRunner? uds)
+    {
+        var size = options.Sizes[0];
+        var set = new MessageSet(size, seed: size);
+        var plan = new CellPlan(TimeSpan.FromSeconds(1), long.MaxValue, 2);
+        var none = new CellPlan(null, 1, 1);
+        Func<TimeSpan> noCpu = () => TimeSpan.Zero;
+        if (options.RunShmipc)
+        {
+            var shm = await ShmipcClientRunner.ConnectAsync(shmPath, options, size);
+            await using (shm)
+            {
+                await shm.RunAsync(set, 1, plan, none, noCpu);
+            }
+        }
+
+        if (uds is not null)
+        {
+            await uds.RunAsync(set, 1, plan, none, noCpu);
+        }
+    }
+
     private static void PrintSetup(PingPongOptions o)
     {
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
@@ -164,6 +191,6 @@ internal static class PingPongHarness
             $"mode {o.Mode}, RunContinuationsOnReactor {o.OnReactor}, {o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));
+            $"1 s unmeasured JIT warm-up per transport first; per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));
     }
 }
