@@ -6,7 +6,8 @@ namespace Shmipc.Channels.Memory;
 
 // Design:
 // One free list of fixed-size slices inside the shared buffer region (PROTOCOL.md §4.6). Both processes pop
-// (allocate) and push (recycle) on the same list concurrently; there is no lock, only the protocol below.
+// (allocate) and push (recycle) on the same list concurrently; across processes there is no lock, only the protocol
+// below (within one process, pops are serialised by _popLock against the head CAS's ABA, see TryPop).
 //
 //   field (list header)   written by                          access
 //   size   @+0            poppers (-1/+1), pushers (+1)       Interlocked.Add; read Volatile
@@ -45,6 +46,7 @@ internal sealed unsafe class BufferList
     private readonly AtomicInt32 _head;
     private readonly AtomicInt32 _tail;
     private readonly AtomicInt32 _counter;
+    private readonly Lock _popLock = new();
 
     private BufferList(byte* baseAddress, int index, uint listOffset, uint sliceCount, uint capPerBuffer, bool isCreator)
     {
@@ -151,6 +153,18 @@ internal sealed unsafe class BufferList
     /// <returns>False when the list is (effectively) empty or too contended.</returns>
     /// <exception cref="ShmipcException">CorruptSharedMemory: head or a free link is not a slice of this list.</exception>
     public bool TryPop(out uint sliceOffset)
+    {
+        // The head CAS has no ABA tag (the wire layout has no room for one): a popper that stalls between reading
+        // head.next and its CAS while others cycle the list back to the same head would install a stale head. Within
+        // this process, pops of a list are serialised, so only a stall against the peer process's pops remains — the
+        // same exposure as shmipc-go itself, and negligible with lists of hundreds of slices.
+        lock (_popLock)
+        {
+            return TryPopCore(out sliceOffset);
+        }
+    }
+
+    private bool TryPopCore(out uint sliceOffset)
     {
         uint oldHead = unchecked((uint)_head.VolatileRead());
         if (_size.Add(-1) <= 0)

@@ -24,23 +24,39 @@ internal sealed partial class Session
             return false;
         }
 
-        bool work;
+        var work = false;
+        _inReactorCallback = true;
         try
         {
+            // Dispatch can run user code (RunContinuationsOnReactor) that closes this session: the drain stops then.
             work = DrainReceiveQueue();
+            if (!IsClosed && Volatile.Read(ref _waiterCount) > 0)
+            {
+                ReleaseWaitersIfRoom();
+            }
         }
         catch (ShmipcException e)
         {
             Close(e);
             return true;
         }
-
-        if (Volatile.Read(ref _waiterCount) > 0)
+        finally
         {
-            ReleaseWaitersIfRoom();
+            LeaveReactorCallback();
         }
 
         return work;
+    }
+
+    /// <summary>Ends a Poll/OnReady; performs a release that a re-entrant Close deferred.</summary>
+    private void LeaveReactorCallback()
+    {
+        _inReactorCallback = false;
+        if (_releaseDeferred)
+        {
+            _releaseDeferred = false;
+            ReleaseResources();
+        }
     }
 
     /// <summary>Reactor: the socket is readable (frames, or the peer hung up).</summary>
@@ -51,6 +67,7 @@ internal sealed partial class Session
             return false;
         }
 
+        _inReactorCallback = true;
         try
         {
             var eof = false;
@@ -89,6 +106,10 @@ internal sealed partial class Session
         catch (ShmipcException e)
         {
             Close(e);
+        }
+        finally
+        {
+            LeaveReactorCallback();
         }
 
         return true;

@@ -14,8 +14,21 @@ internal sealed partial class Session
     private readonly List<TaskCompletionSource> _waiters = [];
     private int _waiterCount;
 
-    /// <summary>Whether the send queue has room for one more element.</summary>
-    public bool HasQueueRoom => _sendQueue.Count < _sendQueue.Capacity;
+    /// <summary>Whether the send queue has room for one more element (false once the session is closed).</summary>
+    /// <remarks>
+    /// Every access to the send queue happens under <c>_sendLock</c> after an <see cref="IsClosed"/> check, and the
+    /// queue is unmapped under the same lock: a writer racing a close never touches unmapped memory.
+    /// </remarks>
+    public bool HasQueueRoom
+    {
+        get
+        {
+            lock (_sendLock)
+            {
+                return !IsClosed && _sendQueue.Count < _sendQueue.Capacity;
+            }
+        }
+    }
 
     /// <summary>
     /// Publishes a written lease: a queue element (or a FallbackData frame when the message is on the heap or the
@@ -38,6 +51,7 @@ internal sealed partial class Session
 
         var first = core.CommitWrittenChain();
         var element = new QueueElement(stream.Id, first, 0);
+        bool wakePeer;
         lock (_sendLock)
         {
             if (IsClosed)
@@ -50,10 +64,17 @@ internal sealed partial class Session
                 Metrics.QueueWasFull();
                 return false;
             }
+
+            // PROTOCOL.md §6: after the put, wake the peer only if it is not already working.
+            wakePeer = _sendQueue.MarkWorking();
         }
 
         core.TryDetach(token);
-        NotifyPeer();
+        if (wakePeer)
+        {
+            SendPolling();
+        }
+
         return true;
     }
 
@@ -64,6 +85,7 @@ internal sealed partial class Session
     public void SendClose(SessionStream stream)
     {
         bool queued;
+        var wakePeer = false;
         lock (_sendLock)
         {
             if (IsClosed)
@@ -74,11 +96,19 @@ internal sealed partial class Session
             // A stream that fell back closes over the socket too, behind its fallback frames: a close element could be
             // consumed before the peer has read those frames, and their messages would be dropped (PROTOCOL.md §14.20).
             queued = !stream.InFallback && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
+            if (queued)
+            {
+                wakePeer = _sendQueue.MarkWorking();
+            }
         }
 
         if (queued)
         {
-            NotifyPeer();
+            if (wakePeer)
+            {
+                SendPolling();
+            }
+
             return;
         }
 
@@ -163,14 +193,11 @@ internal sealed partial class Session
         ReleaseWaitersIfRoom();
     }
 
-    /// <summary>After a put: wake the peer unless it is already working (PROTOCOL.md §6).</summary>
-    private void NotifyPeer()
+    /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (PROTOCOL.md §6).</summary>
+    private void SendPolling()
     {
-        if (_sendQueue.MarkWorking())
-        {
-            WriteSocket(_pollingFrame);
-            Metrics.SyncSent();
-        }
+        WriteSocket(_pollingFrame);
+        Metrics.SyncSent();
     }
 
     private void SendFallback(SessionStream stream, LeaseCore core, int token)

@@ -191,7 +191,16 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         if (ShmipcReactor.Shared.IsReactorThread || Volatile.Read(ref _removedFromReactor) != 0)
         {
             _ = ShmipcReactor.Shared.UnregisterAsync(this);
-            ReleaseResources();
+            if (ShmipcReactor.Shared.IsReactorThread && _inReactorCallback)
+            {
+                // Re-entered from our own Poll/OnReady (a reader continuation run inline on the reactor closed the
+                // session): the callback still walks the queue and receive buffer, so unmap when it unwinds.
+                _releaseDeferred = true;
+            }
+            else
+            {
+                ReleaseResources();
+            }
         }
         else
         {
@@ -201,6 +210,10 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     }
 
     private int _released;
+
+    // Reactor thread only: true while Poll/OnReady runs; a Close re-entered from inside sets _releaseDeferred.
+    private bool _inReactorCallback;
+    private bool _releaseDeferred;
 
     /// <summary>Closes the session locally (see <see cref="Close"/>).</summary>
     public void Dispose() => Close(null);
@@ -214,7 +227,12 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
         _receiveBuffer.Dispose();
         Socket.Dispose();
-        _queueRegion.Dispose();
+        lock (_sendLock)
+        {
+            // Writers check IsClosed under this lock before they touch the send queue (see HasQueueRoom).
+            _queueRegion.Dispose();
+        }
+
         if (_queueFileToDelete is not null)
         {
             try

@@ -89,4 +89,55 @@ public class InProcessSessionTests
             }
         }
     }
+
+    [Fact]
+    public async Task Writing_a_lease_after_the_session_closed_fails_cleanly()
+    {
+        using var path = new TempSocketPath();
+        await using var listener = ShmipcListener.Bind(path.Path);
+        using var cts = new CancellationTokenSource(Timeout);
+        var client = await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}" }, cts.Token);
+        var stream = client.OpenStream();
+        var lease = stream.Rent();
+        lease.GetSpan(8).Fill(7);
+        lease.Advance(8);
+        await client.DisposeAsync();
+
+        var e = await Assert.ThrowsAsync<ChannelClosedException>(async () => await stream.Output.WriteAsync(lease, cts.Token));
+        Assert.Equal(ShmipcErrorCode.SessionClosed, Assert.IsType<ShmipcException>(e.InnerException).ErrorCode);
+        await Assert.ThrowsAsync<ShmipcException>(async () => await stream.Output.WaitToWriteAsync(cts.Token));
+        lease.Dispose();
+        Assert.Throws<ShmipcException>(() => stream.Rent());
+    }
+
+    [Fact]
+    public async Task A_reader_resumed_on_the_reactor_may_dispose_its_session()
+    {
+        using var path = new TempSocketPath();
+        await using var listener = ShmipcListener.Bind(path.Path);
+        using var cts = new CancellationTokenSource(Timeout);
+        var options = new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}", RunContinuationsOnReactor = true };
+        var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
+        var server = await listener.AcceptAsync(cts.Token);
+        var stream = client.OpenStream();
+        await stream.WriteAsync(new byte[] { 1 }, cts.Token);
+        var accepted = await server.AcceptStreamAsync(cts.Token);
+        using (var request = await accepted.Input.ReadAsync(cts.Token))
+        {
+            Assert.Equal(1, request.Length);
+        }
+
+        // The client's continuation runs on the reactor, inside the session's own receive callback, and closes it.
+        var replyRead = Task.Run(async () =>
+        {
+            using (await stream.Input.ReadAsync(cts.Token))
+            {
+            }
+
+            await client.DisposeAsync();
+        });
+        await accepted.WriteAsync(new byte[] { 2 }, cts.Token);
+        await replyRead.WaitAsync(Timeout);
+        await client.Completion.WaitAsync(Timeout);
+    }
 }

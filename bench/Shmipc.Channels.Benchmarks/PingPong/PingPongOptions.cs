@@ -1,0 +1,158 @@
+using System.Globalization;
+
+namespace Shmipc.Channels.Benchmarks.PingPong;
+
+/// <summary>Options of the <c>pingpong</c> verb (see <see cref="Usage"/>).</summary>
+internal sealed class PingPongOptions
+{
+    public const string Usage = """
+        pingpong [options]      cross-process round trips, shmipc vs .NET Unix domain sockets, in one run
+          --sizes LIST          payload sizes (default 64B,512B,1KB,4KB,16KB,64KB,256KB,512KB,1MB,4MB; units B, KB, MB = 1024-based)
+          --streams LIST        concurrent stream counts, one cell each (default 1,4)
+          --duration SECONDS    measured time per cell and transport (default 1)
+          --iterations N        measured round trips per cell and transport instead of --duration (split over the streams)
+          --warmup SECONDS      unmeasured warm-up per cell and transport (default 0.2; at least 2 round trips per stream)
+          --mode M              PollingMode of both sides: balanced (default) | latency | lowcpu
+          --on-reactor          RunContinuationsOnReactor = true on both sides
+          --memfd | --file      shared memory as memfd (default) or /dev/shm files
+          --classes C           single (default): one slice class {size, 100%} per payload size, as shmipc-go's bench;
+                                default: shmipc's 8172/32748/131052 classes, large payloads become slice chains
+          --no-prefault         do not map every page of the buffer region in both processes before measuring
+                                (default: prefault, i.e. measure the steady state of a long-running process)
+          --uds-api A           async (default: await Socket.SendAsync/ReceiveAsync, like the shmipc client) | sync
+                                (one blocking thread per connection)
+          --transports LIST     shmipc,uds (default both)
+        """;
+
+    public IReadOnlyList<int> Sizes { get; private set; } = [64, 512, 1024, 4096, 16384, 65536, 262144, 524288, 1048576, 4194304];
+
+    public IReadOnlyList<int> Streams { get; private set; } = [1, 4];
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(1);
+
+    public long? Iterations { get; private set; }
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(0.2);
+
+    public PollingMode Mode { get; private set; } = PollingMode.Balanced;
+
+    public bool OnReactor { get; private set; }
+
+    public MemoryMapType MapType { get; private set; } = MemoryMapType.MemFd;
+
+    public bool SingleClass { get; private set; } = true;
+
+    public bool UdsSynchronous { get; private set; }
+
+    public bool Prefault { get; private set; } = true;
+
+    public bool RunShmipc { get; private set; } = true;
+
+    public bool RunUds { get; private set; } = true;
+
+    public static PingPongOptions Parse(string[] args)
+    {
+        var o = new PingPongOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--sizes":
+                    o.Sizes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSize).ToArray();
+                    break;
+                case "--streams":
+                    o.Streams = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--duration":
+                    o.Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--iterations":
+                    o.Iterations = long.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--warmup":
+                    o.Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--mode":
+                    o.Mode = ParseMode(Next());
+                    break;
+                case "--on-reactor":
+                    o.OnReactor = true;
+                    break;
+                case "--memfd":
+                    o.MapType = MemoryMapType.MemFd;
+                    break;
+                case "--file":
+                    o.MapType = MemoryMapType.DevShmFile;
+                    break;
+                case "--classes":
+                    o.SingleClass = Next() switch
+                    {
+                        "single" => true,
+                        "default" => false,
+                        var c => throw new ArgumentException($"--classes {c}: use single or default"),
+                    };
+                    break;
+                case "--no-prefault":
+                    o.Prefault = false;
+                    break;
+                case "--uds-api":
+                    o.UdsSynchronous = Next() switch
+                    {
+                        "sync" => true,
+                        "async" => false,
+                        var a => throw new ArgumentException($"--uds-api {a}: use async or sync"),
+                    };
+                    break;
+                case "--transports":
+                    var list = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    o.RunShmipc = list.Contains("shmipc");
+                    o.RunUds = list.Contains("uds");
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        if (o.Sizes.Count == 0 || o.Sizes.Any(s => s < 2 * MessageSet.HeaderSize || s > 64 * 1024 * 1024))
+        {
+            throw new ArgumentException("--sizes: every size must be between 16 B and 64 MB");
+        }
+
+        if (o.Streams.Count == 0 || o.Streams.Any(s => s is < 1 or > 256))
+        {
+            throw new ArgumentException("--streams: every count must be between 1 and 256");
+        }
+
+        if (!o.RunShmipc && !o.RunUds)
+        {
+            throw new ArgumentException("--transports: name shmipc, uds or both");
+        }
+
+        return o;
+    }
+
+    public static PollingMode ParseMode(string value) => value.ToLowerInvariant() switch
+    {
+        "balanced" => PollingMode.Balanced,
+        "latency" => PollingMode.Latency,
+        "lowcpu" => PollingMode.LowCpu,
+        _ => throw new ArgumentException($"--mode {value}: use balanced, latency or lowcpu"),
+    };
+
+    public static int ParseSize(string text)
+    {
+        var t = text.ToUpperInvariant();
+        var (number, factor) = t.EndsWith("MB", StringComparison.Ordinal) ? (t[..^2], 1024 * 1024)
+            : t.EndsWith("KB", StringComparison.Ordinal) ? (t[..^2], 1024)
+            : t.EndsWith('B') ? (t[..^1], 1)
+            : (t, 1);
+        return checked(int.Parse(number, CultureInfo.InvariantCulture) * factor);
+    }
+
+    public static string FormatSize(int size) =>
+        size % (1024 * 1024) == 0 ? $"{size / (1024 * 1024)}MB"
+        : size % 1024 == 0 ? $"{size / 1024}KB"
+        : $"{size}B";
+}

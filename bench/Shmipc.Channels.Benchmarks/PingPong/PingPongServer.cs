@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace Shmipc.Channels.Benchmarks.PingPong;
+
+/// <summary>
+/// The <c>pingpong-server</c> verb: the server child process the harness starts. It binds one transport, prints
+/// <c>READY</c> on stdout, echoes until its stdin reaches end of file (the harness closes it, or dies), then prints a
+/// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
+/// </summary>
+/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>.</remarks>
+internal static class PingPongServer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? transport = null;
+        string? path = null;
+        var mode = PollingMode.Balanced;
+        var onReactor = false;
+        var synchronous = false;
+        var prefault = true;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--transport":
+                    transport = args[++i];
+                    break;
+                case "--socket":
+                    path = args[++i];
+                    break;
+                case "--mode":
+                    mode = PingPongOptions.ParseMode(args[++i]);
+                    break;
+                case "--on-reactor":
+                    onReactor = true;
+                    break;
+                case "--no-prefault":
+                    prefault = false;
+                    break;
+                case "--uds-api":
+                    synchronous = args[++i] == "sync";
+                    break;
+                default:
+                    Console.Error.WriteLine($"pingpong-server: unknown option {args[i]}");
+                    return 2;
+            }
+        }
+
+        if (path is null || transport is not ("shmipc" or "uds"))
+        {
+            Console.Error.WriteLine("pingpong-server: need --transport shmipc|uds and --socket PATH");
+            return 2;
+        }
+
+        var stats = new EchoStats();
+        if (transport == "shmipc")
+        {
+            // The client creates and lays out a 256-512 MiB region between connecting and announcing it, which can take
+            // longer than shmipc's 1-second default handshake timeout on a loaded machine.
+            var serverOptions = new ShmipcServerOptions { PollingMode = mode, RunContinuationsOnReactor = onReactor, HandshakeTimeout = TimeSpan.FromSeconds(60) };
+            var listener = ShmipcListener.Bind(path, serverOptions);
+            await using (listener.ConfigureAwait(false))
+            {
+                _ = ReportHandshakeFailuresAsync(listener);
+                var serving = new ShmipcEchoServer(listener, stats, prefault).RunAsync();
+                await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+                await listener.DisposeAsync().ConfigureAwait(false);
+                await serving.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(512);
+            var serving = new UdsEchoServer(listener, stats, synchronous).RunAsync();
+            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+            listener.Dispose();
+            File.Delete(path);
+            await serving.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STATS verified={stats.Verified} mismatches={stats.Mismatches} bytes={stats.Bytes}"));
+        return stats.Mismatches == 0 ? 0 : 3;
+    }
+
+    private static async Task ReportHandshakeFailuresAsync(ShmipcListener listener)
+    {
+        await foreach (var failure in listener.HandshakeFailures.ReadAllAsync().ConfigureAwait(false))
+        {
+            Console.Error.WriteLine($"pingpong-server: handshake failed: {failure.Message}");
+        }
+    }
+
+    private static async Task ReadyThenWaitForStdinEofAsync()
+    {
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+        using var stdin = Console.OpenStandardInput();
+        var buffer = new byte[256];
+        while (await stdin.ReadAsync(buffer).ConfigureAwait(false) > 0)
+        {
+            // Nothing is sent on stdin; it only tells us when the harness is gone.
+        }
+    }
+}
