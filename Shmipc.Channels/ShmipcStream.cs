@@ -33,11 +33,16 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 {
     private readonly SessionStream _stream;
     private readonly StreamChannelWriter _output;
+    private readonly StreamChannelReader _input;
 
     internal ShmipcStream(SessionStream stream)
     {
         _stream = stream;
         _output = new StreamChannelWriter(stream);
+
+        // With inline continuations the reactor already resumes a waiting reader without a hop: no need to spin.
+        var session = stream.Session;
+        _input = new StreamChannelReader(stream.RawInput, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
     }
 
     /// <summary>The stream id (client ids are 2, 3, 4, … as in shmipc-go).</summary>
@@ -47,7 +52,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public ShmipcSession Session => _stream.Session.Public;
 
     /// <summary>Messages from the peer, in order. Completes when the peer closes the stream; fails when the session fails.</summary>
-    public ChannelReader<ShmLease> Input => _stream.Input;
+    public ChannelReader<ShmLease> Input => _input;
 
     /// <summary>Publishes leases from <see cref="Rent"/> to the peer. Completing it closes the stream.</summary>
     public ChannelWriter<ShmLease> Output => _output;

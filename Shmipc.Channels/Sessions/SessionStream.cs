@@ -32,8 +32,6 @@ internal sealed class SessionStream
             SingleReader = false,
             AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
         });
-        // With inline continuations the reactor already resumes a waiting reader without a hop: no need to spin.
-        Input = new Channels.StreamChannelReader(_input.Reader, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
         Public = new ShmipcStream(this);
         SessionMetrics.StreamOpened();
     }
@@ -44,7 +42,8 @@ internal sealed class SessionStream
 
     public ShmipcStream Public { get; }
 
-    public ChannelReader<ShmLease> Input { get; }
+    /// <summary>The inbound channel's reader; <see cref="ShmipcStream.Input"/> wraps it with the spin-before-park policy.</summary>
+    public ChannelReader<ShmLease> RawInput => _input.Reader;
 
     public bool IsLocalClosed => Volatile.Read(ref _localClosed) != 0;
 
