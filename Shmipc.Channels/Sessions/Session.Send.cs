@@ -187,12 +187,6 @@ internal sealed partial class Session
         }
     }
 
-    private void FailWaiters(Exception error)
-    {
-        _ = error;
-        ReleaseWaitersIfRoom();
-    }
-
     /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (PROTOCOL.md §6).</summary>
     private void SendPolling()
     {

@@ -184,7 +184,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
         _streams.Clear();
         _incoming.Writer.TryComplete(reason);
-        FailWaiters(streamError);
+        // Waiting writers wake up, see the closed session and throw its reason.
+        ReleaseWaitersIfRoom();
 
         // Wake the peer out of any wait: it sees EOF and closes its side.
         Socket.Shutdown();
