@@ -50,7 +50,10 @@ public static class ShmipcObservable
     /// <returns>A sequence of leases; subscribe once at a time (concurrent subscriptions split the messages).</returns>
     /// <remarks>Disposing the subscription stops reading; messages not yet read stay in <see cref="ShmipcStream.Input"/>
     /// (disposing the stream recycles them). A lease read but not yet delivered when the subscription is disposed is
-    /// disposed by the operator.</remarks>
+    /// disposed by the operator. One Rx caveat: an operator that stops early (such as <c>Take</c>) while messages are
+    /// already readable at subscription time can be handed a lease before it holds the subscription it would dispose;
+    /// Rx drops such a value, and with it the lease. Subscribe before the traffic starts, or dispose leases in a
+    /// <c>Do</c> placed before such operators.</remarks>
     public static IObservable<ShmLease> ObserveLeases(this ShmipcStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -82,15 +82,19 @@ public class ObserveLeasesTests
         await using var pair = await SessionPair.ConnectAsync(cts.Token);
         var before = await SliceProbe.CountFreeSlicesAsync(pair, cts.Token);
         var stream = pair.Client.OpenStream();
-        for (var i = 0; i < 20; i++)
+        async Task WriteAsync(int i)
         {
             var message = new byte[8000];
             message[0] = (byte)i;
             await stream.WriteAsync(message, cts.Token);
         }
 
+        // Subscribe while only the first message is there, so Take's subscription is wired up before the fifth
+        // message can arrive. (With five or more messages already readable, Rx itself can hand Take a sixth one
+        // before Take holds the disposable that stops us: an operator cannot see that race.)
+        await WriteAsync(0);
         var accepted = await pair.AcceptAsync(stream, cts.Token);
-        var firstFive = await accepted.ObserveLeases()
+        var firstFiveTask = accepted.ObserveLeases()
             .Take(5)
             .Select(l =>
             {
@@ -101,7 +105,12 @@ public class ObserveLeasesTests
             })
             .ToList()
             .ToTask(cts.Token);
-        Assert.Equal([0, 1, 2, 3, 4], firstFive);
+        for (var i = 1; i < 20; i++)
+        {
+            await WriteAsync(i);
+        }
+
+        Assert.Equal([0, 1, 2, 3, 4], await firstFiveTask);
 
         // Reading resumes where the subscription stopped: nothing was skipped; the rest is recycled with the stream.
         using (var sixth = await accepted.Input.ReadAsync(cts.Token))
