@@ -52,8 +52,8 @@ public static class ShmipcObservable
     /// (disposing the stream recycles them). A lease read but not yet delivered when the subscription is disposed is
     /// disposed by the operator. One Rx caveat: an operator that stops early (such as <c>Take</c>) while messages are
     /// already readable at subscription time can be handed a lease before it holds the subscription it would dispose;
-    /// Rx drops such a value, and with it the lease. Subscribe before the traffic starts, or dispose leases in a
-    /// <c>Do</c> placed before such operators.</remarks>
+    /// Rx drops such a value, and with it the lease. Subscribe before the traffic starts, or turn leases into values
+    /// (disposing them) before such operators: <c>.Select(l =&gt; { using (l) { return Decode(l.Data); } }).Take(5)</c>.</remarks>
     public static IObservable<ShmLease> ObserveLeases(this ShmipcStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
