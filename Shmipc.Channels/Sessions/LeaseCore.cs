@@ -49,15 +49,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     /// <summary>Bytes in the message (received) or written so far (writer).</summary>
     public int Length { get; private set; }
 
-    public int SliceCount => _sliceCount;
-
     public bool IsHeap => _heap is not null;
-
-    public ReadOnlySpan<uint> Slices => _slices.AsSpan(0, _sliceCount);
-
-    public ReadOnlySpan<int> SliceLengths => _lengths.AsSpan(0, _sliceCount);
-
-    public ReadOnlySpan<byte> HeapSpan => _heap.AsSpan(0, _heapLength);
 
     public static LeaseCore Rent() => s_pool.Get();
 

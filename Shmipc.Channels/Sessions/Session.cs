@@ -32,7 +32,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private readonly Action<Session>? _onClosed;
     private readonly string? _queueFileToDelete;
     private int _state;
-    private int _removedFromReactor;
     private uint _lastStreamId;
     private Exception? _closeReason;
 
@@ -189,23 +188,17 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
         // Wake the peer out of any wait: it sees EOF and closes its side.
         Socket.Shutdown();
-        if (ShmipcReactor.Shared.IsReactorThread || Volatile.Read(ref _removedFromReactor) != 0)
+        // On the reactor thread the removal is immediate; elsewhere it completes once the reactor will not call us again.
+        var removed = ShmipcReactor.Shared.UnregisterAsync(this);
+        if (ShmipcReactor.Shared.IsReactorThread && _inReactorCallback)
         {
-            _ = ShmipcReactor.Shared.UnregisterAsync(this);
-            if (ShmipcReactor.Shared.IsReactorThread && _inReactorCallback)
-            {
-                // Re-entered from our own Poll/OnReady (a reader continuation run inline on the reactor closed the
-                // session): the callback still walks the queue and receive buffer, so unmap when it unwinds.
-                _releaseDeferred = true;
-            }
-            else
-            {
-                ReleaseResources();
-            }
+            // Re-entered from our own Poll/OnReady (a reader continuation run inline on the reactor closed the
+            // session): the callback still walks the queue and receive buffer, so unmap when it unwinds.
+            _releaseDeferred = true;
         }
         else
         {
-            _ = ShmipcReactor.Shared.UnregisterAsync(this).ContinueWith(
+            _ = removed.ContinueWith(
                 static (_, s) => ((Session)s!).ReleaseResources(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
@@ -296,5 +289,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     void IReactorHandler.OnFault(Exception error) =>
         Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));
 
-    void IReactorHandler.OnRemoved() => Volatile.Write(ref _removedFromReactor, 1);
+    void IReactorHandler.OnRemoved()
+    {
+        // Close releases the resources once UnregisterAsync has completed; nothing to do here.
+    }
 }

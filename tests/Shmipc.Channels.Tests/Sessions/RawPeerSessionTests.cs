@@ -27,9 +27,11 @@ public sealed class RawPeerSessionTests
             await stream.WriteAsync(new byte[] { (byte)i });
         }
 
+        // The fifth write must wait: the 4-slot queue is full and nobody consumes. (That it did not slip in later
+        // is proven below: after one pop, the queue holds exactly 4 again.)
         var blocked = stream.WriteAsync(new byte[] { 4 }).AsTask();
-        await Task.Delay(50);
         Assert.False(blocked.IsCompleted, "the fifth write must wait: the 4-slot queue is full and nobody consumes");
+        Assert.Equal(4, peer.Queues.ReceiveQueue.Count);
 
         Assert.True(peer.Queues.ReceiveQueue.TryPop(out var first));
         Assert.Equal(2u, first.StreamId);

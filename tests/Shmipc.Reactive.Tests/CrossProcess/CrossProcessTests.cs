@@ -1,6 +1,7 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using Shmipc.Channels;
+using Shmipc.Channels.Tests.TestSupport;
 using Shmipc.Reactive.Tests.Peer;
 using Shmipc.Reactive.Tests.TestSupport;
 using Xunit;

@@ -3,6 +3,7 @@ using System.Reactive.Threading.Tasks;
 using System.Text;
 using System.Threading.Channels;
 using Shmipc.Channels;
+using Shmipc.Channels.Tests.TestSupport;
 using Shmipc.Reactive.Tests.TestSupport;
 using Xunit;
 

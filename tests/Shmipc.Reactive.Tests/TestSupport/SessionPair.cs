@@ -1,4 +1,5 @@
 using Shmipc.Channels;
+using Shmipc.Channels.Tests.TestSupport;
 
 namespace Shmipc.Reactive.Tests.TestSupport;
 
