@@ -139,6 +139,7 @@ public sealed class ShmipcListener : IAsyncDisposable
             }
             catch (ShmipcException e)
             {
+                Diagnostics.ShmipcLog.HandshakeFailed(Diagnostics.ShmipcLog.For(_options), e.Message, e);
                 _failures.Writer.TryWrite(e);
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

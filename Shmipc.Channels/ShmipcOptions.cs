@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Shmipc.Channels;
 
 /// <summary>Settings shared by clients and servers. Validated when a session starts.</summary>
@@ -33,6 +35,12 @@ public abstract class ShmipcOptions
     /// continuation stalls every session of the process. Default false.
     /// </summary>
     public bool RunContinuationsOnReactor { get; set; }
+
+    /// <summary>
+    /// Where sessions log what happens to them (opened, closed, faulted with the cause, handshake failures). Null (the
+    /// default) logs nothing; nothing is allocated for a level that is off.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Checks the settings and throws <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.InvalidConfiguration"/> on the first bad one.</summary>
     public virtual void Validate()

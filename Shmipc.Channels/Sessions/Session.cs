@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Shmipc.Channels.Diagnostics;
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
@@ -69,6 +71,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             PollingMode.LowCpu => 0,
             _ => Stopwatch.Frequency / 20_000,                     // 50 µs
         };
+        Logger = ShmipcLog.For(options);
         Public = new ShmipcSession(this);
     }
 
@@ -86,6 +89,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     public SessionMetrics Metrics { get; } = new();
 
+    /// <summary>Where this session logs (a no-op logger unless the options carry a factory).</summary>
+    public ILogger Logger { get; }
+
     public ShmipcSession Public { get; }
 
     public bool IsClosed => Volatile.Read(ref _state) != Open;
@@ -99,7 +105,11 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     public int ActiveStreamCount => _streams.Count;
 
     /// <summary>Starts serving the session on the reactor.</summary>
-    public void Start() => ShmipcReactor.Shared.Register(this);
+    public void Start()
+    {
+        ShmipcLog.SessionOpened(Logger, Name, IsClient ? "client" : "server", Version);
+        ShmipcReactor.Shared.Register(this);
+    }
 
     /// <summary>Opens a stream (client side; nothing goes on the wire until the first message, as in shmipc).</summary>
     public SessionStream OpenStream()
@@ -247,10 +257,12 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         _onClosed?.Invoke(this);
         if (CloseReason is { } reason)
         {
+            ShmipcLog.SessionFaulted(Logger, Name, reason.Message, reason);
             _completion.TrySetException(reason);
         }
         else
         {
+            ShmipcLog.SessionClosed(Logger, Name);
             _completion.TrySetResult();
         }
     }

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Shmipc.Channels.Diagnostics;
+
+/// <summary>
+/// Every log line the library writes, source-generated (<see cref="LoggerMessageAttribute"/>): nothing is formatted or
+/// allocated when the level is off. One category, <c>Shmipc</c>, so one filter rule covers the library.
+/// </summary>
+internal static partial class ShmipcLog
+{
+    /// <summary>The category every logger of the library uses.</summary>
+    public const string Category = "Shmipc";
+
+    /// <summary>The logger for <paramref name="options"/>: <see cref="NullLogger.Instance"/> unless a factory was given.</summary>
+    public static ILogger For(ShmipcOptions options) =>
+        options.LoggerFactory?.CreateLogger(Category) ?? NullLogger.Instance;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "shmipc session {Session} opened ({Role}, protocol v{Version}).")]
+    public static partial void SessionOpened(ILogger logger, string session, string role, int version);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "shmipc session {Session} closed.")]
+    public static partial void SessionClosed(ILogger logger, string session);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "shmipc session {Session} ended: {Reason}")]
+    public static partial void SessionFaulted(ILogger logger, string session, string reason, Exception error);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "shmipc handshake failed: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, string reason, Exception error);
+}
