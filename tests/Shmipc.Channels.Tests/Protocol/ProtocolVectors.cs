@@ -4,7 +4,7 @@ using Shmipc.Channels.Tests.TestSupport;
 namespace Shmipc.Channels.Tests.Protocol;
 
 /// <summary>
-/// Access to the golden vectors captured from shmipc-go. They live in <c>../shared/vectors</c> relative to the
+/// Access to the golden vectors captured from shmipc-go. They live in <c>tests/vectors</c> under the
 /// repository root (the folder holding Shmipc.Channels.sln).
 /// </summary>
 internal static class ProtocolVectors
