@@ -70,7 +70,7 @@ public sealed class ShmipcClientOptions : ShmipcOptions
 
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
         {
-            // The amd64 queue header keeps head and tail unaligned (offsets 4 and 12, PROTOCOL.md §4.3); the second
+            // The amd64 queue header keeps head and tail unaligned (offsets 4 and 12, docs/PROTOCOL.md §4.3); the second
             // queue starts at 24 + 12·cap, and for some capacities one of them then crosses a 64-byte cache line.
             // Every atomic on it becomes a split lock, which Linux may trap and throttle (milliseconds per operation).
             var second = 24 + (12L * QueueCapacity);

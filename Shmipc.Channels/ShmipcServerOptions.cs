@@ -8,7 +8,7 @@ public sealed class ShmipcServerOptions : ShmipcOptions
 
     /// <summary>
     /// Whether a client may name files outside <c>/dev/shm</c> in file mode. Default false: shmipc-go maps and later
-    /// deletes any path a client names (PROTOCOL.md §4.2), which lets a client delete the server's files.
+    /// deletes any path a client names (docs/PROTOCOL.md §4.2), which lets a client delete the server's files.
     /// </summary>
     public bool AllowFilesOutsideDevShm { get; set; }
 

@@ -5,7 +5,7 @@ using static Shmipc.Channels.Memory.BufferManagerLayout;
 namespace Shmipc.Channels.Memory;
 
 // Design:
-// One free list of fixed-size slices inside the shared buffer region (PROTOCOL.md §4.6). Both processes pop
+// One free list of fixed-size slices inside the shared buffer region (docs/PROTOCOL.md §4.6). Both processes pop
 // (allocate) and push (recycle) on the same list concurrently; across processes there is no lock, only the protocol
 // below (within one process, pops are serialised by _popLock against the head CAS's ABA, see TryPop).
 //

@@ -3,7 +3,7 @@ using static Shmipc.Channels.Memory.BufferManagerLayout;
 
 namespace Shmipc.Channels.Memory;
 
-/// <content>Allocation, chain building and recycling (PROTOCOL.md §4.6, §4.7).</content>
+/// <content>Allocation, chain building and recycling (docs/PROTOCOL.md §4.6, §4.7).</content>
 internal sealed unsafe partial class BufferManager
 {
     /// <summary>

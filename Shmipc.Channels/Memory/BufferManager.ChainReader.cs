@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Memory;
 
-/// <content>The hardened reader of received message chains (PROTOCOL.md §4.8).</content>
+/// <content>The hardened reader of received message chains (docs/PROTOCOL.md §4.8).</content>
 internal sealed partial class BufferManager
 {
     /// <summary>

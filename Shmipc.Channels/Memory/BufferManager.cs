@@ -5,7 +5,7 @@ using static Shmipc.Channels.Memory.BufferManagerLayout;
 namespace Shmipc.Channels.Memory;
 
 /// <summary>
-/// The shmipc buffer manager over one buffer region (shmipc-go <c>bufferManager</c>, PROTOCOL.md §4.4–§4.8):
+/// The shmipc buffer manager over one buffer region (shmipc-go <c>bufferManager</c>, docs/PROTOCOL.md §4.4–§4.8):
 /// size-classed free lists of slices, shared by every process that maps the region.
 /// </summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 namespace Shmipc.Channels.Memory;
 
 /// <summary>
-/// The byte layout of the shmipc buffer region (PROTOCOL.md §4.4): the one place that knows where every field lives.
+/// The byte layout of the shmipc buffer region (docs/PROTOCOL.md §4.4): the one place that knows where every field lives.
 /// All integers are native-endian (little-endian on every supported CPU); offsets are from the start of the
 /// structure named in each group.
 /// </summary>

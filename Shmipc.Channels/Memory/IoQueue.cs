@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Shmipc.Channels.Memory;
 
 // Design:
-// One shmipc IO queue (PROTOCOL.md §4.3): a bounded ring of 12-byte elements in shared memory, one producer
+// One shmipc IO queue (docs/PROTOCOL.md §4.3): a bounded ring of 12-byte elements in shared memory, one producer
 // process and one consumer process. Layout per QueueLayout (amd64 or arm64 header).
 //
 //   field         written by                 access
@@ -176,7 +176,7 @@ internal sealed unsafe class IoQueue
     /// <summary>
     /// Consumer side, after draining: clears the flag with a full fence (<see cref="Interlocked.Exchange(ref int, int)"/>),
     /// then checks the size. Empty: returns true (done, the flag stays 0). Not empty: sets the flag back to 1 and
-    /// returns false (drain again) — PROTOCOL.md §4.3 and §6; without the fence a wake-up can be lost.
+    /// returns false (drain again) — docs/PROTOCOL.md §4.3 and §6; without the fence a wake-up can be lost.
     /// </summary>
     /// <exception cref="ShmipcException">CorruptSharedMemory: tail − head is negative or larger than cap.</exception>
     public bool MarkNotWorking()

@@ -1,7 +1,7 @@
 namespace Shmipc.Channels.Memory;
 
 /// <summary>
-/// The shmipc queue object: two equal <see cref="IoQueue"/>s back to back (PROTOCOL.md §4.3). The first half
+/// The shmipc queue object: two equal <see cref="IoQueue"/>s back to back (docs/PROTOCOL.md §4.3). The first half
 /// carries client → server elements, the second half server → client. The creator (client) sends on the first
 /// half and receives on the second; the mapper (server) the other way round.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Memory;
 
-/// <summary>One 12-byte IO-queue element (PROTOCOL.md §4.3).</summary>
+/// <summary>One 12-byte IO-queue element (docs/PROTOCOL.md §4.3).</summary>
 /// <param name="StreamId">The stream id (Go <c>seqID</c>).</param>
 /// <param name="Offset">Region offset of the first slice header of the message; 0 for a close element.</param>
 /// <param name="Status">Stream state in the low byte (0 opened = data, 1 closed); bits 8–31 reserved.</param>

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Shmipc.Channels.Memory;
 
 /// <summary>
-/// The byte layout of one shmipc IO queue (PROTOCOL.md §4.3). The 24-byte header moves with the CPU architecture
+/// The byte layout of one shmipc IO queue (docs/PROTOCOL.md §4.3). The 24-byte header moves with the CPU architecture
 /// (shmipc-go <c>mappingQueueFromBytes</c>), so there are two descriptors; both peers on one host share the arch.
 /// </summary>
 /// <remarks>

@@ -7,7 +7,7 @@ namespace Shmipc.Channels.Memory;
 
 internal sealed unsafe partial class SharedRegion
 {
-    /// <summary>The only directory <see cref="OpenFile"/> accepts by default (PROTOCOL §4.2).</summary>
+    /// <summary>The only directory <see cref="OpenFile"/> accepts by default (docs/PROTOCOL.md §4.2).</summary>
     public const string DevShm = "/dev/shm";
 
     /// <summary>
@@ -108,7 +108,7 @@ internal sealed unsafe partial class SharedRegion
     /// <summary>
     /// Opens and maps an existing object (O_RDWR | O_NOFOLLOW | O_CLOEXEC). It must be a non-empty regular
     /// file, and unless <paramref name="allowOutsideDevShm"/> it must sit directly in /dev/shm: a peer names
-    /// this path, and PROTOCOL §4.2 asks new implementations to refuse anything else.
+    /// this path, and docs/PROTOCOL.md §4.2 asks new implementations to refuse anything else.
     /// </summary>
     public static SharedRegion OpenFile(string path, bool allowOutsideDevShm = false)
     {

@@ -1,7 +1,7 @@
 namespace Shmipc.Channels.Memory;
 
 /// <summary>
-/// Allocation-free, validating walk over a received slice chain (PROTOCOL.md §4.8 "a hardened reader").
+/// Allocation-free, validating walk over a received slice chain (docs/PROTOCOL.md §4.8 "a hardened reader").
 /// </summary>
 /// <remarks>
 /// For slice #k at offset o it checks: o is a slice header of some list (inside a slice region,

@@ -3,7 +3,7 @@ using static Shmipc.Channels.Memory.BufferManagerLayout;
 
 namespace Shmipc.Channels.Memory;
 
-/// <summary>A snapshot of one 20-byte slice header (PROTOCOL.md §4.4), read with plain loads.</summary>
+/// <summary>A snapshot of one 20-byte slice header (docs/PROTOCOL.md §4.4), read with plain loads.</summary>
 /// <param name="Cap">Data capacity of the slice.</param>
 /// <param name="Size">Valid data bytes.</param>
 /// <param name="Start">Offset of the first valid byte in the data area.</param>
@@ -19,7 +19,7 @@ internal readonly record struct SliceHeader(uint Cap, uint Size, uint Start, uin
 
     /// <summary>Reads the header at <paramref name="header"/>; the caller has checked that 20 bytes are mapped there.</summary>
     /// <remarks>Plain (unaligned-safe) loads: headers are published by the queue tail increment or the list CAS
-    /// that the caller performed or observed before (PROTOCOL.md §4.9).</remarks>
+    /// that the caller performed or observed before (docs/PROTOCOL.md §4.9).</remarks>
     public static unsafe SliceHeader Read(byte* header) => new(
         Unsafe.ReadUnaligned<uint>(header + SliceCapOffset),
         Unsafe.ReadUnaligned<uint>(header + SliceSizeOffset),

@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Protocol;
 
-/// <summary>Wire constants of the shmipc connection protocol (PROTOCOL.md §1, §2, §9.2).</summary>
+/// <summary>Wire constants of the shmipc connection protocol (docs/PROTOCOL.md §1, §2, §9.2).</summary>
 internal static class ProtocolConstants
 {
     /// <summary>Frame magic, bytes <c>77 58</c> at offset 4 of every header (§1.1).</summary>

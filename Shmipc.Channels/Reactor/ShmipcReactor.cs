@@ -5,7 +5,7 @@ using Shmipc.Channels.Interop;
 namespace Shmipc.Channels.Reactor;
 
 /// <summary>
-/// The polling-plus-eventfd reactor (DESIGN.md §4): one background thread that owns the receive queues of its sessions.
+/// The polling-plus-eventfd reactor (docs/ARCHITECTURE.md §4): one background thread that owns the receive queues of its sessions.
 /// While traffic flows it spin-polls them with their working flags held, so peers send no wake-ups; when idle it clears
 /// the flags with a full fence, re-checks, and parks in <c>epoll_wait</c> on the session sockets plus one eventfd.
 /// </summary>
@@ -15,7 +15,7 @@ namespace Shmipc.Channels.Reactor;
 // - Wake() is "schedule once": the reactor publishes _parked = 1 (Interlocked.Exchange, a full fence) and then
 //   re-checks _commands before it blocks; a producer enqueues first and then swaps _parked to 0, signalling the eventfd
 //   only if it saw 1. Either the reactor sees the command, or the producer sees _parked == 1 and signals: no lost wake-up.
-// - The working flags follow PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
+// - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
 //   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
 // - Writers waiting for queue room cannot be woken by the peer (shmipc consumers never signal producers), so while any
 //   handler HasWaiters the parked reactor uses a 1 ms epoll timeout and re-polls the peer's head.

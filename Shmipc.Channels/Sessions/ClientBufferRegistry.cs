@@ -4,7 +4,7 @@ namespace Shmipc.Channels.Sessions;
 
 /// <summary>
 /// The client's buffer regions, one per configuration, shared by all client sessions of the process
-/// (shmipc-go keeps a global path → region map with reference counts, PROTOCOL.md §4.1).
+/// (shmipc-go keeps a global path → region map with reference counts, docs/PROTOCOL.md §4.1).
 /// </summary>
 // Design: _lock guards _buffers. A SharedBuffer leaves the map in its last Release (onLastRelease, under _lock) and
 // only if the map still points at that instance; a lookup that loses the race (TryAddRef fails) creates a new one.
@@ -24,7 +24,7 @@ internal static unsafe class ClientBufferRegistry
         {
             if (s_buffers.TryGetValue(key, out var existing) && existing.TryAddRef())
             {
-                // In file mode a server deletes the buffer file when its last session for it ends (PROTOCOL.md §14.18);
+                // In file mode a server deletes the buffer file when its last session for it ends (docs/PROTOCOL.md §14.18);
                 // a deleted file cannot be announced again, so start a new region then.
                 if (options.MemoryMapType == MemoryMapType.MemFd || File.Exists(existing.Region.Path))
                 {

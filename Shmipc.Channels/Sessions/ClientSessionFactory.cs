@@ -11,7 +11,7 @@ internal static unsafe class ClientSessionFactory
 
     /// <summary>
     /// Runs the whole client side synchronously (the caller offloads it): connect first, then create the shared
-    /// memory (the order shmipc-go uses, PROTOCOL.md "Corrections" 2), then the handshake under one deadline.
+    /// memory (the order shmipc-go uses, docs/PROTOCOL.md "Corrections" 2), then the handshake under one deadline.
     /// </summary>
     public static Session Connect(Func<TimeSpan, SocketFd> connect, ShmipcClientOptions options, CancellationToken cancellationToken)
     {

@@ -127,7 +127,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         }
 
         // Shared memory is exhausted (or no slice is that large): keep writing to the heap; the message then
-        // travels over the socket as FallbackData (PROTOCOL.md §7), with everything written so far in front.
+        // travels over the socket as FallbackData (docs/PROTOCOL.md §7), with everything written so far in front.
         Session!.Metrics.AllocationFailed();
         SwitchToHeap(want);
         return _heap.AsSpan(_heapLength);
@@ -231,7 +231,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 
     /// <summary>
     /// Writer: drops the slices nothing was written to (back to the free lists), so the chain the peer reads has no
-    /// empty slices (shmipc-go's reader mishandles some, PROTOCOL.md §14.9), then writes sizes and links.
+    /// empty slices (shmipc-go's reader mishandles some, docs/PROTOCOL.md §14.9), then writes sizes and links.
     /// </summary>
     /// <returns>The offset of the first slice header: the queue element's offset.</returns>
     public uint CommitWrittenChain()

@@ -2,7 +2,7 @@ namespace Shmipc.Channels.Sessions;
 
 /// <summary>
 /// Counts the server sessions that map each client buffer file, so that the file is unlinked when the last of them
-/// ends, as shmipc-go's server does (PROTOCOL.md §4.2, §5 "Session close", §14.18). Without it a client that dies
+/// ends, as shmipc-go's server does (docs/PROTOCOL.md §4.2, §5 "Session close", §14.18). Without it a client that dies
 /// (SIGKILL) leaves its buffer file in /dev/shm for good: only the queue file is removed per session.
 /// </summary>
 // Design: s_lock guards s_counts. A session's SharedBuffer calls Release from its last release (every lease gone), so a

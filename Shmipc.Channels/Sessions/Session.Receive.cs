@@ -150,7 +150,7 @@ internal sealed partial class Session
                 break;
             case EventType.StreamClose:
                 // The peer queued its earlier elements before it wrote this frame: deliver them first, or a close
-                // could overtake the stream's last messages (PROTOCOL.md §14.20).
+                // could overtake the stream's last messages (docs/PROTOCOL.md §14.20).
                 DrainReceiveQueue();
                 if (_streams.TryGetValue(frame.StreamId, out var closing))
                 {
@@ -166,7 +166,7 @@ internal sealed partial class Session
             case EventType.HotRestart:
             case EventType.HotRestartAck:
                 // Hot restart is not supported yet; the frame is harmless to ignore (the old server times out
-                // waiting for the ack and resets, PROTOCOL.md §8.2).
+                // waiting for the ack and resets, docs/PROTOCOL.md §8.2).
                 break;
             default:
                 throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: unexpected frame {frame} in the data phase.");
@@ -197,7 +197,7 @@ internal sealed partial class Session
             return;
         }
 
-        // The receiving stream also switches to the socket, so its replies stay ordered (PROTOCOL.md §7).
+        // The receiving stream also switches to the socket, so its replies stay ordered (docs/PROTOCOL.md §7).
         stream.EnterFallback();
         var core = LeaseCore.Rent();
         core.BeginReceivedHeap(this, streamId, payload);
@@ -222,7 +222,7 @@ internal sealed partial class Session
             return;
         }
 
-        // Validate the whole chain before anything else: a bad offset closes the session (PROTOCOL.md §4.8).
+        // Validate the whole chain before anything else: a bad offset closes the session (docs/PROTOCOL.md §4.8).
         var core = LeaseCore.Rent();
         core.BeginReceived(this, Buffer, element.StreamId);
         try
@@ -238,7 +238,7 @@ internal sealed partial class Session
         var stream = FindOrAccept(element.StreamId, state);
         if (stream is null)
         {
-            // Data for a stream this client does not know: recycle the message (PROTOCOL.md §5).
+            // Data for a stream this client does not know: recycle the message (docs/PROTOCOL.md §5).
             core.TryRelease(core.Token);
             return;
         }

@@ -65,7 +65,7 @@ internal sealed partial class Session
                 return false;
             }
 
-            // PROTOCOL.md §6: after the put, wake the peer only if it is not already working.
+            // docs/PROTOCOL.md §6: after the put, wake the peer only if it is not already working.
             wakePeer = _sendQueue.MarkWorking();
         }
 
@@ -94,7 +94,7 @@ internal sealed partial class Session
             }
 
             // A stream that fell back closes over the socket too, behind its fallback frames: a close element could be
-            // consumed before the peer has read those frames, and their messages would be dropped (PROTOCOL.md §14.20).
+            // consumed before the peer has read those frames, and their messages would be dropped (docs/PROTOCOL.md §14.20).
             queued = !stream.InFallback && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
             if (queued)
             {
@@ -112,7 +112,7 @@ internal sealed partial class Session
             return;
         }
 
-        // PROTOCOL.md §2.5: the close travels over the socket when the queue is full.
+        // docs/PROTOCOL.md §2.5: the close travels over the socket when the queue is full.
         Span<byte> frame = stackalloc byte[ProtocolConstants.StreamCloseFrameLength];
         StreamCloseFrame.Write(frame, Version, stream.Id);
         WriteSocket(frame);
@@ -187,7 +187,7 @@ internal sealed partial class Session
         }
     }
 
-    /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (PROTOCOL.md §6).</summary>
+    /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (docs/PROTOCOL.md §6).</summary>
     private void SendPolling()
     {
         WriteSocket(_pollingFrame);

@@ -16,7 +16,7 @@ namespace Shmipc.Channels.Sessions;
 // Design:
 // - Receive side (Session.Receive.cs) runs on the reactor thread only: socket frames, the receive queue, the parser.
 // - Send side (Session.Send.cs) runs on any thread: _sendLock serialises puts into the send queue (the queue is
-//   single-producer), _socketLock serialises socket writes (frames must never interleave, PROTOCOL.md §1.1).
+//   single-producer), _socketLock serialises socket writes (frames must never interleave, docs/PROTOCOL.md §1.1).
 // - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
 //   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
 // - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
@@ -117,7 +117,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         ThrowIfClosed();
         if (!IsClient)
         {
-            throw new InvalidOperationException("Only the client side opens streams: shmipc clients drop data for stream ids they did not open (PROTOCOL.md §5).");
+            throw new InvalidOperationException("Only the client side opens streams: shmipc clients drop data for stream ids they did not open.");
         }
 
         for (var attempt = 0; attempt < 16; attempt++)
@@ -245,7 +245,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             }
             catch (IOException)
             {
-                // Already gone: the peer deletes it too (PROTOCOL.md §4.2).
+                // Already gone: the peer deletes it too (docs/PROTOCOL.md §4.2).
             }
             catch (UnauthorizedAccessException)
             {

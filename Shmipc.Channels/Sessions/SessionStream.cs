@@ -10,9 +10,9 @@ namespace Shmipc.Channels.Sessions;
 //   threads. Back-pressure on the receive side is the sender's: unread messages hold shared-memory slices, and a
 //   sender that runs out of slices falls back to the socket (shmipc semantics).
 // - _localClosed / _remoteClosed are set once (Interlocked) and never cleared. shmipc has no half-open write side:
-//   after the peer's close, writes fail (PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
+//   after the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
 // - _inFallback is sticky: once one message of the stream went over the socket, every later one does too, so the
-//   socket path and the queue path cannot reorder the stream's bytes (PROTOCOL.md §7, §14.20).
+//   socket path and the queue path cannot reorder the stream's bytes (docs/PROTOCOL.md §7, §14.20).
 internal sealed class SessionStream
 {
     private readonly Channel<ShmLease> _input;

@@ -4,7 +4,7 @@ using Shmipc.Channels.Memory;
 namespace Shmipc.Channels.Properties;
 
 /// <summary>
-/// Runs buffer-manager operations against a real region and a plain in-memory model side by side (PROTOCOL.md
+/// Runs buffer-manager operations against a real region and a plain in-memory model side by side (docs/PROTOCOL.md
 /// §4.6–§4.7), checking after every step that both agree.
 /// </summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-// Property 1 — buffer manager, model-based (PROTOCOL.md §4.4–§4.7).
+// Property 1 — buffer manager, model-based (docs/PROTOCOL.md §4.4–§4.7).
 // Invariant: for random layouts (1–3 size classes, 1–4 MiB) and random sequences of Alloc / AllocChain /
 // Recycle / Commit run through the creating manager or a second one that mapped the same memory, the real
 // free lists match a plain in-memory model step by step: each allocation comes from the list the model

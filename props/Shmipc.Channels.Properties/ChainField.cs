@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Properties;
 
-/// <summary>Which part of one slice header in a chain a corruption case changes (PROTOCOL.md §4.4, §4.8).</summary>
+/// <summary>Which part of one slice header in a chain a corruption case changes (docs/PROTOCOL.md §4.4, §4.8).</summary>
 public enum ChainField
 {
     /// <summary>cap := derived value (any value but capPerBuffer must be refused).</summary>

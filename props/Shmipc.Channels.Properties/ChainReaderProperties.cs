@@ -1,4 +1,4 @@
-// Property 6 — the hardened chain reader (PROTOCOL.md §4.7, §4.8).
+// Property 6 — the hardened chain reader (docs/PROTOCOL.md §4.7, §4.8).
 // Invariant (valid chains): a chain written with TryAllocateChain + CommitChain, or with single slices of
 // random lists, random lengths (empty slices included) and LinkChain, reads back through a second manager
 // (made by Map, as the receiving peer) identically: EnumerateChain and TryReadChain yield exactly the written

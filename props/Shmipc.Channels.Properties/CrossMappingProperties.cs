@@ -1,4 +1,4 @@
-// Property 2 — one buffer region, two mappings, four threads (PROTOCOL.md §4.6–§4.8).
+// Property 2 — one buffer region, two mappings, four threads (docs/PROTOCOL.md §4.6–§4.8).
 // Invariant: a memfd region is mapped twice (SharedRegion.CreateMemFd, and SharedRegion.OpenFd on a dup of its
 // fd); BufferManager.Create runs on the first mapping and BufferManager.Map on the second. In each direction
 // one thread allocates through one mapping's manager (single slices and committed chains), writes a pattern

@@ -1,7 +1,7 @@
 namespace Shmipc.Channels.Properties;
 
 /// <summary>
-/// Where PROTOCOL.md §4.5 says a buffer list must be, computed independently of the code under test, plus the
+/// Where docs/PROTOCOL.md §4.5 says a buffer list must be, computed independently of the code under test, plus the
 /// model's running state of that list (free slices and the two per-process counters).
 /// </summary>
 internal sealed class ExpectedList

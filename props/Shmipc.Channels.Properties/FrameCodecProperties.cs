@@ -1,4 +1,4 @@
-// Property 7 — the frame codec (PROTOCOL.md §1.1, §2, §2.8).
+// Property 7 — the frame codec (docs/PROTOCOL.md §1.1, §2, §2.8).
 // Invariants: (a) for random versions, stream ids, statuses, epochs and payloads, the Protocol layer's encoders
 // (FallbackDataHeader.Write, StreamCloseFrame.Write, HotRestartFrame.Write, HeaderOnlyFrame.Write) produce
 // frames that their own Read functions and FrameParser decode back to the same values; handshake header-only

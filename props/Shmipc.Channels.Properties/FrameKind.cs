@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Properties;
 
-/// <summary>The frames the Protocol layer's encoders write (PROTOCOL.md §2).</summary>
+/// <summary>The frames the Protocol layer's encoders write (docs/PROTOCOL.md §2).</summary>
 public enum FrameKind
 {
     Polling,

@@ -1,4 +1,4 @@
-// Property 5b — hostile bytes as an IO-queue object (PROTOCOL.md §4.3).
+// Property 5b — hostile bytes as an IO-queue object (docs/PROTOCOL.md §4.3).
 // Invariant: IoQueuePair.Map over exactly `length` bytes of native memory holding random bytes (0..64 KiB),
 // plausibly shaped headers (caps matching the length, head/tail close together), or a valid Create'd pair
 // with one header field of one half corrupted (cap, head, tail, working flag), with either layout and either

@@ -1,4 +1,4 @@
-// Property 5a — hostile bytes as a buffer region (PROTOCOL.md §4.4, §4.8 "treat the region as hostile").
+// Property 5a — hostile bytes as a buffer region (docs/PROTOCOL.md §4.4, §4.8 "treat the region as hostile").
 // Invariant: BufferManager.Map over exactly `length` bytes of native memory holding random bytes (0..64 KiB),
 // random bytes with plausibly shaped headers, or a valid Create'd region with one field corrupted (listCount,
 // usedLength, a list's size/cap/head/tail/capPerBuffer, or a free slice's cap/next/flags) either throws

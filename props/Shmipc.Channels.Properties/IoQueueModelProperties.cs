@@ -1,4 +1,4 @@
-// Property 3 — IO queue against Queue<T> (PROTOCOL.md §4.3).
+// Property 3 — IO queue against Queue<T> (docs/PROTOCOL.md §4.3).
 // Invariant: for capacities 1..64, both header layouts (amd64: head@4 tail@12 flag@20; arm64: flag@4 head@8
 // tail@16) and random put/pop runs that fill, drain and wrap the ring many times (starting indexes also just
 // below 2^31, 2^32, 2^40 and 2^62), TryPut fails exactly when the model holds `capacity` elements, TryPop fails

@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Properties;
 
-/// <summary>A field of an IO-queue header (PROTOCOL.md §4.3) that a hostile case corrupts.</summary>
+/// <summary>A field of an IO-queue header (docs/PROTOCOL.md §4.3) that a hostile case corrupts.</summary>
 public enum QueueField
 {
     Cap,

@@ -6,7 +6,7 @@ namespace Shmipc.Channels.Properties;
 /// <summary>
 /// One IO queue (producer view + consumer view over the same 24 + 12·cap bytes) checked against a
 /// <see cref="Queue{T}"/> after every put and pop, including the raw header and element bytes at the
-/// positions the layout names (PROTOCOL.md §4.3).
+/// positions the layout names (docs/PROTOCOL.md §4.3).
 /// </summary>
 internal sealed unsafe class QueueModel
 {

@@ -1,6 +1,6 @@
 namespace Shmipc.Channels.Properties;
 
-/// <summary>A field of the buffer region (PROTOCOL.md §4.4) that a hostile case corrupts.</summary>
+/// <summary>A field of the buffer region (docs/PROTOCOL.md §4.4) that a hostile case corrupts.</summary>
 public enum RegionField
 {
     ListCount,

@@ -8,7 +8,7 @@ public sealed record RegionSpec(long Length, SizeClassSpec[] Classes)
         Classes.Select(c => ((uint)c.SliceSize, (uint)c.Percent)).ToArray();
 
     /// <summary>
-    /// The list layout of PROTOCOL.md §4.5, computed here from the formula: classes ascending by size,
+    /// The list layout of docs/PROTOCOL.md §4.5, computed here from the formula: classes ascending by size,
     /// <c>regionCap = length − 36·k − 8</c>, <c>n = (u32)(regionCap·percent/100) / (size+20)</c>, lists contiguous from 8.
     /// Null when some class gets 0 slices (Create must refuse the configuration).
     /// </summary>

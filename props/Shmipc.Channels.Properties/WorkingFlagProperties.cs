@@ -1,4 +1,4 @@
-// Property 4 — the working-flag protocol loses no wake-up (PROTOCOL.md §6, §4.3).
+// Property 4 — the working-flag protocol loses no wake-up (docs/PROTOCOL.md §6, §4.3).
 // Invariant: a producer thread puts N elements, after each put doing `if (queue.MarkWorking()) signal()`;
 // a consumer thread waits for a signal, then drains `do { while (TryPop) ... } while (!MarkNotWorking())`.
 // Every element is consumed, in order, and no wait times out: a put is either seen by the current drain or

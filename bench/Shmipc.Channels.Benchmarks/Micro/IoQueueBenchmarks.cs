@@ -72,7 +72,7 @@ public unsafe class IoQueueBenchmarks
     }
 
     /// <summary>
-    /// The wake-up handshake of PROTOCOL.md §6 on an empty queue: the producer's CAS 0→1 (it would send a SyncEvent)
+    /// The wake-up handshake of docs/PROTOCOL.md §6 on an empty queue: the producer's CAS 0→1 (it would send a SyncEvent)
     /// and the consumer's fenced clear + emptiness re-check before it parks.
     /// </summary>
     [Benchmark]

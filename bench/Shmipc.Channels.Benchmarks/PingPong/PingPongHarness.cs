@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Shmipc.Channels.Benchmarks.PingPong;
 
 /// <summary>
-/// The <c>pingpong</c> verb: shmipc-go's BenchmarkParallelPingPong workload (PROTOCOL.md §12) across two processes,
+/// The <c>pingpong</c> verb: shmipc-go's BenchmarkParallelPingPong workload (docs/PROTOCOL.md §12) across two processes,
 /// shmipc and plain .NET Unix domain sockets side by side in one run. Starts two <c>pingpong-server</c> children (one
 /// per transport), then for each payload size and stream count measures both transports back to back (alternating
 /// which goes first) and prints one table row.

@@ -99,7 +99,7 @@ public abstract class EchoPeerTestsBase : IDisposable
     /// <summary>
     /// Closes <paramref name="stream"/> from the test's side; the echo loop in the peer then sees its input end after
     /// <paramref name="received"/> messages and finds that it can no longer write (StreamClosed). shmipc sends nothing
-    /// back for a stream the peer already closed (PROTOCOL.md §5), so the test then disposes its end.
+    /// back for a stream the peer already closed (docs/PROTOCOL.md §5), so the test then disposes its end.
     /// </summary>
     private static async Task CloseAndExpectPeerEndAsync(ShmipcSession session, PeerProcess peer, ShmipcStream stream, int received)
     {

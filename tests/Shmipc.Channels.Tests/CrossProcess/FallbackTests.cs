@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Shmipc.Channels.Tests.CrossProcess;
 
 /// <summary>
-/// The fallback path (PROTOCOL.md §7) forced with a 1 MiB region of one 16 KiB size class: messages that cannot fit,
+/// The fallback path (docs/PROTOCOL.md §7) forced with a 1 MiB region of one 16 KiB size class: messages that cannot fit,
 /// or so many messages held unread that the region runs out, travel over the socket — intact and in order.
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
@@ -108,7 +108,7 @@ public sealed class FallbackTests : IDisposable
     [Fact]
     public async Task OutputComplete_RightAfterFallbackWrites_PeerReceivesEveryMessageBeforeTheClose()
     {
-        // The close notice must not overtake the fallback frames still in the socket (PROTOCOL.md §14.20).
+        // The close notice must not overtake the fallback frames still in the socket (docs/PROTOCOL.md §14.20).
         using var cts = new CancellationTokenSource(CrossProcessFixture.Timeout);
         var prefix = _fixture.NewPrefix("tiny");
         var session = await _fixture.ConnectAsync(await _fixture.GetSinkServerAsync(), Tiny(MemoryMapType.MemFd, prefix), cts.Token);
