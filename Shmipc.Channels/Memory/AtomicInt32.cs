@@ -4,7 +4,7 @@ namespace Shmipc.Channels.Memory;
 
 /// <summary>
 /// A 32-bit integer in shared memory, accessed only through methods whose names state the memory ordering
-/// (STYLE 12). The struct holds just the pointer; it does not own the memory.
+/// (docs/CONTRIBUTING.md, habit 12). The struct holds just the pointer; it does not own the memory.
 /// </summary>
 /// <remarks>
 /// Unsigned protocol fields (list head/tail, queue flag) use this type with <c>unchecked</c> casts: the bit

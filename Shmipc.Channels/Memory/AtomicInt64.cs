@@ -4,7 +4,7 @@ namespace Shmipc.Channels.Memory;
 
 /// <summary>
 /// A 64-bit integer in shared memory, accessed only through methods whose names state the memory ordering
-/// (STYLE 12). Used for the queue head and tail indexes.
+/// (docs/CONTRIBUTING.md, habit 12). Used for the queue head and tail indexes.
 /// </summary>
 /// <remarks>
 /// The amd64 queue layout puts head/tail at offsets 4 and 12, i.e. misaligned (shmipc-go compatibility). On x86/x64

@@ -7,7 +7,7 @@ namespace Shmipc.Channels.Memory;
 /// </summary>
 /// <remarks>
 /// These layouts are fixed by shmipc-go/shmipc-rs and must stay byte-exact, so nothing is padded to cache lines
-/// (STYLE 15): a padded header would be a different wire format.
+/// (docs/CONTRIBUTING.md, habit 15): a padded header would be a different wire format.
 /// <code>
 /// region:  [manager header 8][list 0 header 36][slice 0: header 20 + data cap]...[list 1 header 36]...[unused slack]
 /// </code>

@@ -19,7 +19,7 @@ namespace Shmipc.Channels.Memory;
 // Within a process: TryPut is single-producer and TryPop single-consumer. Callers serialise (Go guards put
 // with a mutex; the event loop is the only consumer). The two roles may run on different threads.
 //
-// Peer index caching (STYLE 16): the producer keeps a copy of head and the consumer a copy of tail, refreshed
+// Peer index caching (docs/CONTRIBUTING.md, habit 16): the producer keeps a copy of head and the consumer a copy of tail, refreshed
 // only when the queue looks full / empty. Both copies can only lag (indexes only grow), so a stale copy is
 // conservative. Hardening: slots are computed as (ulong)index % cap with the cached, validated cap, so no index
 // value from the peer can address outside the ring; a refreshed peer index that gives size < 0 or > cap throws

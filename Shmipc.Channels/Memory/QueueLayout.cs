@@ -12,7 +12,7 @@ namespace Shmipc.Channels.Memory;
 /// arm64: [cap u32 @0][workingFlag u32 @4][head i64 @8][tail i64 @16][elements...]    head/tail 8-aligned
 /// element (12 bytes) at HeaderSize + (index mod cap) * 12: [streamId u32 @0][offset u32 @4][status u32 @8]
 /// </code>
-/// Fixed by the protocol: not padded to cache lines (STYLE 15).
+/// Fixed by the protocol: not padded to cache lines (docs/CONTRIBUTING.md, habit 15).
 /// </remarks>
 internal readonly record struct QueueLayout
 {
