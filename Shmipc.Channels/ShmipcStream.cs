@@ -26,7 +26,9 @@ namespace Shmipc.Channels;
 /// <see cref="CloseOutput"/>, messages the peer already sent are still delivered, and <see cref="Input"/> completes
 /// when the peer closes or disposes its side (a Shmipc.NET peer always notifies; a shmipc-go peer does not notify
 /// for a stream you closed first, so read the replies you expect before closing). When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
-/// says why (readers see a <see cref="ChannelClosedException"/> carrying it).
+/// says why: <c>Input.ReadAsync</c> throws a <see cref="ChannelClosedException"/> carrying it, while
+/// <c>Input.WaitToReadAsync</c> (and so <c>await foreach</c> over <c>Input.ReadAllAsync</c>) and
+/// <c>Input.Completion</c> throw the <see cref="ShmipcException"/> itself.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A shmipc stream is the protocol's name for a logical connection; it is not a System.IO.Stream.")]
 public sealed class ShmipcStream : IAsyncDisposable, IDisposable
@@ -55,6 +57,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public ChannelReader<ShmLease> Input => _input;
 
     /// <summary>Publishes leases from <see cref="Rent"/> to the peer. Completing it closes the stream.</summary>
+    /// <remarks>
+    /// A lease written successfully belongs to the stream. A write that fails, is cancelled or is refused leaves the
+    /// lease with the caller, who disposes it. An empty lease is refused with an <see cref="ArgumentException"/>:
+    /// shmipc has no empty message.
+    /// </remarks>
     public ChannelWriter<ShmLease> Output => _output;
 
     /// <summary>Whether the peer closed the stream.</summary>
@@ -77,8 +84,14 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     /// <summary>Copies <paramref name="message"/> into shared memory and publishes it (a convenience over <see cref="Rent"/>).</summary>
     /// <param name="message">The bytes; may be larger than one slice (it becomes a chain of slices).</param>
     /// <param name="cancellationToken">Cancels a wait for room in the IO queue.</param>
+    /// <exception cref="ArgumentException"><paramref name="message"/> is empty (shmipc has no empty message).</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
+        if (message.IsEmpty)
+        {
+            throw new ArgumentException("The message is empty: shmipc cannot carry an empty message.", nameof(message));
+        }
+
         var lease = Rent();
         try
         {

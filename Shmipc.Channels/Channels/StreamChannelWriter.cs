@@ -150,6 +150,13 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             throw new ArgumentException($"The lease was not rented from stream {_stream.Id} (use ShmipcStream.Rent).", nameof(item));
         }
 
+        if (core.Length == 0)
+        {
+            // shmipc has no empty message (a Go writer's Flush of nothing sends nothing), so rather than drop it
+            // silently (one lease written would not be one lease received) the write is refused.
+            throw new ArgumentException("The lease is empty: shmipc cannot carry an empty message. Write at least one byte; the lease is still yours to dispose.", nameof(item));
+        }
+
         return core;
     }
 }

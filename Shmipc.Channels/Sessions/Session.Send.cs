@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
 using Shmipc.Channels.Reactor;
@@ -36,12 +37,8 @@ internal sealed partial class Session
     /// </summary>
     public bool TrySend(SessionStream stream, LeaseCore core, int token)
     {
-        if (core.Length == 0)
-        {
-            // An empty message has no representation in shmipc (a Flush of nothing sends nothing).
-            core.TryRelease(token);
-            return true;
-        }
+        // StreamChannelWriter refuses empty leases: shmipc has no empty message.
+        Debug.Assert(core.Length > 0, "empty leases are refused before they reach the session");
 
         if (stream.InFallback || core.IsHeap)
         {
