@@ -66,7 +66,7 @@ public sealed class ShmipcListener : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new ShmipcServerOptions();
         options.Validate();
-        var socket = SocketFd.ListenUnix(socketPath, options.Backlog);
+        var socket = SocketFd.ListenUnix(socketPath, options.Backlog, options.SocketFileMode);
         return new ShmipcListener(socket, options, socketPath);
     }
 
