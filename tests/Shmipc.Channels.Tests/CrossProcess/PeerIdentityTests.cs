@@ -137,7 +137,7 @@ public sealed class PeerIdentityTests : IDisposable
 
             // The impostor saw a connection that closed before its first byte: no handshake, no fds.
             var seen = await server.WaitForLineAsync("HANDSHAKE-FAIL ", CrossProcessFixture.Timeout, from);
-            Assert.Contains("error=PeerClosed", seen, StringComparison.Ordinal);
+            Assert.Contains("receive first frame", seen, StringComparison.Ordinal);
             Assert.Contains("after 0 of", seen, StringComparison.Ordinal);
 
             // Trusted explicitly: it connects and carries messages.
