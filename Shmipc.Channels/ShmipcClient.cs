@@ -21,7 +21,10 @@ public static class ShmipcClient
     /// <param name="socketPath">The server's socket path.</param>
     /// <param name="options">Settings; null for the defaults (memfd, 32 MiB, shmipc-go's size classes).</param>
     /// <param name="cancellationToken">Cancels connecting and the handshake.</param>
-    /// <exception cref="ShmipcException">Invalid options, no server, or the handshake failed or timed out.</exception>
+    /// <exception cref="ShmipcException">
+    /// Invalid options, no server, the handshake failed or timed out, or the server runs as a user this client does not
+    /// trust (<see cref="ShmipcErrorCode.PeerNotAuthorized"/>, see <see cref="ShmipcClientOptions.AllowedServerUserIds"/>).
+    /// </exception>
     public static Task<ShmipcSession> ConnectAsync(string socketPath, ShmipcClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);

@@ -38,6 +38,16 @@ public sealed class ShmipcClientOptions : ShmipcOptions
     /// <summary>Permissions of files created in <see cref="Shmipc.Channels.MemoryMapType.DevShmFile"/> mode. Default owner read/write.</summary>
     public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>
+    /// Users (uids) whose servers this client talks to besides its own user and root, which it always does. Default
+    /// empty. Checked with the kernel's record of the listening process (SO_PEERCRED) before any shared memory is
+    /// created or sent; TCP carries no credentials and is not checked.
+    /// </summary>
+    public IReadOnlyCollection<uint> AllowedServerUserIds { get; set; } = [];
+
+    /// <summary>Whether this client talks to a server of any user (no uid check). Default false.</summary>
+    public bool AllowAnyServerUser { get; set; }
+
     /// <summary>Time allowed to connect the socket. Default 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -83,6 +93,7 @@ public sealed class ShmipcClientOptions : ShmipcOptions
         Require(PathPrefix.Length + 75 <= 255, $"{nameof(PathPrefix)} is too long: with the pid and suffixes it must stay within 255 bytes (shmipc ErrFileNameTooLong).");
         Require(Enum.IsDefined(MemoryMapType), $"{nameof(MemoryMapType)} {MemoryMapType} is not defined.");
         Require(FileModeProtocolVersion is 2 or 3, $"{nameof(FileModeProtocolVersion)} must be 2 or 3, not {FileModeProtocolVersion}.");
+        Require(AllowedServerUserIds is not null, $"{nameof(AllowedServerUserIds)} must not be null (use an empty collection).");
         Require(ConnectTimeout > TimeSpan.Zero, $"{nameof(ConnectTimeout)} must be positive, not {ConnectTimeout}.");
     }
 

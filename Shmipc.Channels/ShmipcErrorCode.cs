@@ -50,4 +50,10 @@ public enum ShmipcErrorCode
 
     /// <summary>The peer aborted the stream and gave a reason.</summary>
     StreamAborted,
+
+    /// <summary>
+    /// The peer is not allowed: it runs as a user the options do not accept, or it named shared memory that is not its
+    /// own (owned by another user, or already in use by another session).
+    /// </summary>
+    PeerNotAuthorized,
 }

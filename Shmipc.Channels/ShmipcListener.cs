@@ -20,8 +20,10 @@ namespace Shmipc.Channels;
 /// </code>
 /// </example>
 /// <remarks>
-/// A client whose handshake fails (bad frames, timeout, memory that does not map) is disconnected and reported on
-/// <see cref="HandshakeFailures"/>; the listener keeps accepting. Disposing the listener closes every session it
+/// A client whose handshake fails (bad frames, timeout, memory that does not map) or that it does not accept (another
+/// user, see <see cref="ShmipcServerOptions.AllowedClientUserIds"/>; files that are not the client's own) is disconnected
+/// and reported on <see cref="HandshakeFailures"/>; the listener keeps accepting. The socket file gets
+/// <see cref="ShmipcServerOptions.SocketFileMode"/> (owner only by default). Disposing the listener closes every session it
 /// accepted and removes the socket file.
 /// </remarks>
 public sealed class ShmipcListener : IAsyncDisposable
@@ -66,7 +68,7 @@ public sealed class ShmipcListener : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new ShmipcServerOptions();
         options.Validate();
-        var socket = SocketFd.ListenUnix(socketPath, options.Backlog);
+        var socket = SocketFd.ListenUnix(socketPath, options.Backlog, options.SocketFileMode);
         return new ShmipcListener(socket, options, socketPath);
     }
 

@@ -12,10 +12,31 @@ public sealed class ShmipcServerOptions : ShmipcOptions
     /// </summary>
     public bool AllowFilesOutsideDevShm { get; set; }
 
+    /// <summary>
+    /// Users (uids) that may connect besides the server's own user and root, which always may. Default empty. Checked
+    /// with the kernel's record of the client (SO_PEERCRED); over TCP, where there is none, the owner of the client's
+    /// shared-memory files is checked against the same users instead.
+    /// </summary>
+    public IReadOnlyCollection<uint> AllowedClientUserIds { get; set; } = [];
+
+    /// <summary>Whether clients of every user may connect (no uid check). Default false.</summary>
+    public bool AllowAnyClientUser { get; set; }
+
+    /// <summary>
+    /// Permissions of the socket file that <see cref="ShmipcListener.Bind"/> creates. Default owner read/write (0600);
+    /// <c>UserRead | UserWrite | GroupRead | GroupWrite</c> (0660) lets the group connect. Other users also need the
+    /// uid to be allowed (<see cref="AllowedClientUserIds"/>).
+    /// </summary>
+    public UnixFileMode SocketFileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
         Require(Backlog > 0, $"{nameof(Backlog)} must be positive, not {Backlog}.");
+        Require(AllowedClientUserIds is not null, $"{nameof(AllowedClientUserIds)} must not be null (use an empty collection).");
+        Require(
+            ((int)SocketFileMode & ~0x1FF) == 0 && SocketFileMode.HasFlag(UnixFileMode.UserRead | UnixFileMode.UserWrite),
+            $"{nameof(SocketFileMode)} must hold only read/write/execute bits and include UserRead | UserWrite, not {SocketFileMode}.");
     }
 }

@@ -121,22 +121,37 @@ internal sealed partial class SocketFd
     /// Disposing the listener removes the socket file if it is still the one it bound.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// Liveness is probed with a connect, so a live listener on the path sees one connection that closes
     /// at once; that is the price of never stealing another server's path.
+    /// </para>
+    /// <para>
+    /// The socket file gets exactly <paramref name="mode"/>. On Linux bind creates the file with the socket inode's
+    /// mode minus the umask, so an fchmod of the socket before bind makes the file no wider than asked from the start
+    /// (no window in which another user may connect). A chmod after bind then only widens it to the asked mode where
+    /// the umask took bits away; that step goes by path, so the directory must be one only trusted users can write
+    /// (anyone who can write there can replace the socket file anyway, which is why clients check the server's uid).
+    /// </para>
     /// </remarks>
-    public static unsafe SocketFd ListenUnix(string path, int backlog)
+    public static unsafe SocketFd ListenUnix(string path, int backlog, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
     {
         Interop.EnsureSupported();
         Interop.sockaddr_un addr = SocketAddresses.Unix(path, out uint addrLen);
         RemoveStaleSocket(path, &addr, addrLen);
         SocketFd socket = Create(Interop.AF_UNIX, StreamFlags, isUnix: true);
+        uint permissions = (uint)mode & 0x1FF;
         try
         {
+            Interop.CheckIo(Interop.Libc.fchmod(socket._handle, permissions), $"fchmod(socket for {path})");
             Interop.CheckIo(Interop.Libc.bind(socket._handle, &addr, addrLen), $"bind({path})");
             if (Interop.TryLStat(path, out Interop.statx_t st))
             {
                 socket._listenPath = path;
                 socket._listenIno = st.stx_ino;
+                if ((st.stx_mode & Interop.S_IFMT) == Interop.S_IFSOCK && (st.stx_mode & 0x1FFu) != permissions)
+                {
+                    Interop.CheckIo(Interop.Libc.chmod(path, permissions), $"chmod({path})");
+                }
             }
 
             Interop.CheckIo(Interop.Libc.listen(socket._handle, backlog), $"listen({path})");

@@ -26,6 +26,9 @@ internal static unsafe class ClientSessionFactory
                 throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, "memfd mode needs a Unix domain socket; use MemoryMapType.DevShmFile over TCP.");
             }
 
+            // Before any shared memory is created or an fd is sent: is the listening process one we trust?
+            PeerAuthorization.CheckServer(socket, options);
+
             buffer = ClientBufferRegistry.Acquire(options, out var bufferName);
             var index = Interlocked.Increment(ref s_sessionIndex);
             var queueName = $"{options.PathPrefix}_{Environment.ProcessId}_queue_{index}";

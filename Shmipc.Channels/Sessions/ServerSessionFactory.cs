@@ -1,6 +1,7 @@
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
+using Native = Shmipc.Channels.Interop.Interop;
 
 namespace Shmipc.Channels.Sessions;
 
@@ -17,8 +18,12 @@ internal static unsafe class ServerSessionFactory
         SharedRegion? queueRegion = null;
         SharedRegion? bufferRegion = null;
         SharedBuffer? buffer = null;
+        SharedFileIdentity? queueFile = null;
+        SharedFileIdentity? bufferFile = null;
         try
         {
+            // Before a single byte is read: a client of a user we do not accept gets nothing (not even a handshake).
+            var peer = PeerAuthorization.CheckClient(socket, options);
             socket.SetNonBlocking(true);
             var transport = new SocketHandshakeTransport(socket);
             announcement = HandshakeServer.ReceiveAnnouncement(transport, options.HandshakeTimeout, static fd => new SafeFdHandle(fd, ownsHandle: true).Dispose());
@@ -43,7 +48,9 @@ internal static unsafe class ServerSessionFactory
             else
             {
                 bufferRegion = SharedRegion.OpenFile(announcement.BufferPath, options.AllowFilesOutsideDevShm);
+                bufferFile = ClaimFile(bufferRegion, isQueue: false, peer, options);
                 queueRegion = SharedRegion.OpenFile(announcement.QueuePath, options.AllowFilesOutsideDevShm);
+                queueFile = ClaimFile(queueRegion, isQueue: true, peer, options);
             }
 
             // Each server session maps the client's region on its own (shmipc-go shares one mapping per name): a
@@ -52,15 +59,19 @@ internal static unsafe class ServerSessionFactory
             var queues = Map(() => IoQueuePair.Map(queueRegion.Base, queueRegion.Length, isCreator: false, QueueLayout.Current), "queue", announcement.QueuePath);
             HandshakeServer.Acknowledge(transport, announcement);
 
-            // File mode: the last server session that maps the client's buffer file unlinks it (see ServerBufferFiles).
-            var isFile = announcement.Mode != HandshakeMode.MemFdV3;
-            if (isFile)
+            // File mode: the last server session that maps the client's buffer file unlinks it (see ServerFileRegistry),
+            // and the session unlinks its queue file when it ends; both by inode, never a file since put in their place.
+            buffer = bufferFile is { } claimedBuffer
+                ? new SharedBuffer(bufferRegion, manager, claimedBuffer, OnLastFileBufferRelease)
+                : new SharedBuffer(bufferRegion, manager, announcement.BufferPath, null);
+            bufferRegion = null;
+            bufferFile = null;
+            if (queueFile is not null)
             {
-                ServerBufferFiles.Acquire(announcement.BufferPath);
+                queueRegion.DeleteOnDispose = true;
             }
 
-            buffer = new SharedBuffer(bufferRegion, manager, announcement.BufferPath, isFile ? OnLastFileBufferRelease : null);
-            bufferRegion = null;
+            var claimedQueue = queueFile;
             var session = new Session(
                 isClient: false,
                 name: announcement.QueuePath,
@@ -70,25 +81,57 @@ internal static unsafe class ServerSessionFactory
                 queueRegion,
                 queues,
                 options,
-                queueFileToDelete: isFile ? announcement.QueuePath : null,
-                onClosed);
+                queueFileToDelete: null,
+                claimedQueue is { } q ? s => { ServerFileRegistry.Release(q); onClosed?.Invoke(s); } : onClosed);
+            queueFile = null;
             session.Start();
             return session;
         }
         catch
         {
+            // A failed handshake ends the session like a close does: files that passed the owner and in-use checks are
+            // the client's own, and the server removes them (by inode) as at every session end, so a client that died or
+            // gave up leaves nothing in /dev/shm. Refused files were never claimed and are left alone.
             announcement?.CloseFds();
-            queueRegion?.Dispose();
-            bufferRegion?.Dispose();
+            if (queueRegion is not null)
+            {
+                queueRegion.DeleteOnDispose = queueFile is not null;
+                queueRegion.Dispose();
+            }
+
+            if (queueFile is { } q)
+            {
+                ServerFileRegistry.Release(q);
+            }
+
+            if (bufferRegion is not null)
+            {
+                bufferRegion.DeleteOnDispose = bufferFile is { } b && ServerFileRegistry.Release(b);
+                bufferRegion.Dispose();
+            }
+
             buffer?.Release();
             socket.Dispose();
             throw;
         }
     }
 
+    /// <summary>
+    /// File mode: checks that the opened file belongs to the client's user and is not used by another live session, and
+    /// claims it (see <see cref="ServerFileRegistry"/>). Regular file and no symlink were checked when it was opened.
+    /// </summary>
+    private static SharedFileIdentity ClaimFile(SharedRegion region, bool isQueue, PeerCredentials? peer, ShmipcServerOptions options)
+    {
+        var st = Native.FStat(region.FileDescriptor, region.Name);
+        PeerAuthorization.CheckFileOwner(st.stx_uid, region.Name, peer, options);
+        var file = SharedFileIdentity.Of(st);
+        ServerFileRegistry.Claim(file, isQueue, peer?.ProcessId, region.Name);
+        return file;
+    }
+
     private static void OnLastFileBufferRelease(SharedBuffer buffer)
     {
-        if (ServerBufferFiles.Release((string)buffer.Key))
+        if (ServerFileRegistry.Release((SharedFileIdentity)buffer.Key))
         {
             buffer.Region.DeleteOnDispose = true;
         }

@@ -6,7 +6,11 @@ internal static class EchoServer
     public static async Task<int> RunAsync(PeerArguments args)
     {
         var table = new SessionTable();
-        await using var listener = ShmipcListener.Bind(args.SocketPath, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
+        await using var listener = ShmipcListener.Bind(args.SocketPath, new ShmipcServerOptions
+        {
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+            AllowedClientUserIds = args.AllowUid is { } uid ? [uid] : [],
+        });
         Console.WriteLine($"READY {args.SocketPath} mode={(args.Echo ? "echo" : "sink")}");
         var accepting = AcceptAsync(listener, table, args.Echo);
         var failures = ReportHandshakeFailuresAsync(listener);

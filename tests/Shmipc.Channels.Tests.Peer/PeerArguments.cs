@@ -36,11 +36,26 @@ internal sealed class PeerArguments
     /// <summary><c>--streams N</c>: streams the crash verb writes on.</summary>
     public int Streams { get; private set; } = 2;
 
+    /// <summary><c>--queue-path P</c> (announce): the queue file to name instead of creating one.</summary>
+    public string? QueuePath { get; private set; }
+
+    /// <summary><c>--buffer-path P</c> (announce): the buffer file to name instead of creating one.</summary>
+    public string? BufferPath { get; private set; }
+
+    /// <summary><c>--owner UID</c> (announce): chown the created files to this user.</summary>
+    public uint? Owner { get; private set; }
+
+    /// <summary><c>--keep</c> (announce): leave the created files behind on exit, like a client that died.</summary>
+    public bool Keep { get; private set; }
+
+    /// <summary><c>--allow-uid UID</c>: a user the server (serve) or client (connect) accepts besides its own and root.</summary>
+    public uint? AllowUid { get; private set; }
+
     public static PeerArguments Parse(string[] args)
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway> <socketPath> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce> <socketPath> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);
@@ -74,6 +89,21 @@ internal sealed class PeerArguments
                 case "--kind":
                     parsed.Kind = Next(args, ref i);
                     break;
+                case "--queue-path":
+                    parsed.QueuePath = Next(args, ref i);
+                    break;
+                case "--buffer-path":
+                    parsed.BufferPath = Next(args, ref i);
+                    break;
+                case "--owner":
+                    parsed.Owner = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--keep":
+                    parsed.Keep = true;
+                    break;
+                case "--allow-uid":
+                    parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
                 case "--streams":
                     parsed.Streams = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
@@ -93,6 +123,7 @@ internal sealed class PeerArguments
             MemoryMapType = MemoryMapType,
             PathPrefix = Prefix,
             HandshakeTimeout = TimeSpan.FromSeconds(5),
+            AllowedServerUserIds = AllowUid is { } uid ? [uid] : [],
         };
         if (BufferCapacity is { } capacity)
         {

@@ -89,6 +89,14 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         return peer;
     }
 
+    /// <summary>Starts a peer as user <paramref name="uid"/> (see <see cref="TestSupport.OtherUser"/>); killed at the end at the latest.</summary>
+    public PeerProcess StartPeerAs(uint uid, string name, params string[] args)
+    {
+        var peer = PeerProcess.Start(name, _output, uid, args);
+        _peers.Add(peer);
+        return peer;
+    }
+
     /// <summary>The socket path of the shared echo server peer.</summary>
     public Task<string> GetEchoServerAsync() => _echoServer.Value;
 

@@ -75,20 +75,35 @@ public sealed class PeerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet Shmipc.Channels.Tests.Peer.dll args…</c>.</summary>
-    public static PeerProcess Start(string name, ITestOutputHelper? output, params string[] args)
+    public static PeerProcess Start(string name, ITestOutputHelper? output, params string[] args) => Start(name, output, asUser: null, args);
+
+    /// <summary>
+    /// Starts the peer, as user (and group) <paramref name="asUser"/> with no supplementary groups when given (through
+    /// <c>setpriv</c>; the test process must be root, see <see cref="TestSupport.OtherUser"/>).
+    /// </summary>
+    public static PeerProcess Start(string name, ITestOutputHelper? output, uint? asUser, params string[] args)
     {
         if (!File.Exists(PeerDll))
         {
             throw new FileNotFoundException($"The peer executable is missing next to the tests ({PeerDll}); the test project must reference Shmipc.Channels.Tests.Peer.", PeerDll);
         }
 
-        var info = new ProcessStartInfo(DotNetHost)
+        var info = new ProcessStartInfo(asUser is null ? DotNetHost : TestSupport.OtherUser.SetPriv)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (asUser is { } uid)
+        {
+            // setpriv execs dotnet in place: the pid, and so killing the tree, stay the same.
+            info.ArgumentList.Add($"--reuid={uid}");
+            info.ArgumentList.Add($"--regid={uid}");
+            info.ArgumentList.Add("--clear-groups");
+            info.ArgumentList.Add(DotNetHost);
+        }
+
         info.ArgumentList.Add(PeerDll);
         foreach (var arg in args)
         {
@@ -103,7 +118,7 @@ public sealed class PeerProcess : IAsyncDisposable
         s_live[peer] = 0;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        peer.Log($"started pid {process.Id}: {string.Join(' ', args)}");
+        peer.Log($"started pid {process.Id}{(asUser is null ? "" : $" as uid {asUser}")}: {string.Join(' ', args)}");
         return peer;
     }
 
