@@ -70,7 +70,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         var session = _stream.Session;
         session.ThrowIfClosed();
         var core = LeaseCore.Rent();
-        core.BeginWrite(session, session.Buffer, _stream.Id);
+        if (!core.TryBeginWrite(session, session.Buffer, _stream.Id))
+        {
+            throw session.CreateClosedException();
+        }
+
         return new ShmLease(core);
     }
 
@@ -112,7 +116,16 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 
         // Sent even when the peer closed first (shmipc-go sends nothing then): a .NET peer that closed its output
         // and still reads Input sees it complete; a Go or Rust peer ignores a close for a stream it no longer has.
-        _stream.Session.SendClose(_stream);
+        try
+        {
+            _stream.Session.SendClose(_stream);
+        }
+        catch (ShmipcException)
+        {
+            // The notice could not be written, so the session closed (its Completion says why): the peer sees the
+            // whole connection end instead. Closing a stream never throws.
+        }
+
         if (_stream.IsRemoteClosed)
         {
             _stream.Session.RemoveStream(_stream);
