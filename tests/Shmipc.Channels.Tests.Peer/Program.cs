@@ -15,6 +15,7 @@ internal static class Program
                 "hostile-garbage" => HostileGarbage.Run(parsed),
                 "hostile-offsets" => HostileOffsets.Run(parsed),
                 "crash-midway" => await CrashMidway.RunAsync(parsed),
+                "stall" => await Stall.RunAsync(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }
