@@ -27,6 +27,14 @@ namespace Shmipc.Channels;
 /// when the peer closes or disposes its side (a Shmipc.NET peer always notifies; a shmipc-go peer does not notify
 /// for a stream you closed first, so read the replies you expect before closing). When the session fails, <see cref="Input"/> completes with a <see cref="ShmipcException"/> that
 /// says why (readers see a <see cref="ChannelClosedException"/> carrying it).
+/// <para>A stream is released once both sides are done with it: by <see cref="Dispose"/>, or when the peer closed it
+/// and <see cref="Input"/> was read to the end (then this side's close notice is sent for you). Dispose anyway: it
+/// also recycles messages left unread.</para>
+/// <para>Writes: a closed stream or session fails with <see cref="ChannelClosedException"/> carrying the
+/// <see cref="ShmipcException"/> (TryWrite returns false). When the write timeout passes (the peer's IO queue stayed
+/// full, or its socket took nothing), the write fails with <see cref="ShmipcException"/>
+/// (<see cref="ShmipcErrorCode.Timeout"/>): the message was not sent, the lease is still yours and the stream stays
+/// usable. Only if the socket stalled in the middle of a frame is the session closed as well (the exception says so).</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A shmipc stream is the protocol's name for a logical connection; it is not a System.IO.Stream.")]
 public sealed class ShmipcStream : IAsyncDisposable, IDisposable
@@ -54,7 +62,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     /// <summary>Messages from the peer, in order. Completes when the peer closes the stream; fails when the session fails.</summary>
     public ChannelReader<ShmLease> Input => _input;
 
-    /// <summary>Publishes leases from <see cref="Rent"/> to the peer. Completing it closes the stream.</summary>
+    /// <summary>
+    /// Publishes leases from <see cref="Rent"/> to the peer. Completing it closes the stream. Errors are described in
+    /// the remarks of <see cref="ShmipcStream"/>: closed is <see cref="ChannelClosedException"/>, a write timeout is
+    /// <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.Timeout"/>.
+    /// </summary>
     public ChannelWriter<ShmLease> Output => _output;
 
     /// <summary>Whether the peer closed the stream.</summary>
@@ -81,6 +93,12 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     /// <summary>Copies <paramref name="message"/> into shared memory and publishes it (a convenience over <see cref="Rent"/>).</summary>
     /// <param name="message">The bytes; may be larger than one slice (it becomes a chain of slices).</param>
     /// <param name="cancellationToken">Cancels a wait for room in the IO queue.</param>
+    /// <exception cref="ChannelClosedException">The stream or the session is closed; the inner <see cref="ShmipcException"/> says why.</exception>
+    /// <exception cref="ShmipcException">
+    /// <see cref="ShmipcErrorCode.Timeout"/>: nothing was sent within the write timeout; the stream stays usable.
+    /// <see cref="ShmipcErrorCode.SessionClosed"/>: the session was closed before the message was started.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         var lease = Rent();
@@ -105,6 +123,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full).</summary>
+    /// <remarks>Never throws: if the notice cannot be written, the session closes (see <see cref="ShmipcSession.Completion"/>).</remarks>
     public void CloseOutput()
     {
         if (!_stream.MarkLocalClosed())
