@@ -20,6 +20,10 @@ namespace Shmipc.Channels.Sessions;
 // - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
 //   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
 // - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
+// - Close never waits for _socketLock: a writer may hold it, stuck in a send to a peer that stopped reading. Close
+//   notices only try-enter it, then the socket is shut down before anything else is torn down; the stuck send wakes
+//   (EPIPE) and WriteSocket reports the session's close instead of the socket's symptom (or an ObjectDisposedException
+//   once ReleaseResources disposed the handle; SafeHandle ref counting keeps the fd valid during a call).
 internal sealed partial class Session : IReactorHandler, IDisposable
 {
     private const int Open = 0;
