@@ -18,6 +18,25 @@ internal sealed partial class SocketFd
     /// <param name="sent">Bytes sent so far; still correct when this throws, so the caller knows whether a frame was cut.</param>
     public unsafe void SendAll(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, Deadline deadline, ref long sent)
     {
+        if (payload.IsEmpty)
+        {
+            // A header-only frame (the wake-ups of the hot path): plain sends, no vector to set up.
+            while (sent < header.Length)
+            {
+                int n = TrySend(header[(int)sent..]);
+                if (n >= 0)
+                {
+                    sent += n;
+                }
+                else
+                {
+                    WaitFor(Interop.POLLOUT, deadline, "send", (int)sent, header.Length);
+                }
+            }
+
+            return;
+        }
+
         long total = header.Length + payload.Length;
         Interop.iovec* iov = stackalloc Interop.iovec[GatherBatch + 1];
         PinnedSegments pins = default;
