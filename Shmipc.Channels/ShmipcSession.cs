@@ -67,6 +67,11 @@ public sealed class ShmipcSession : IAsyncDisposable
         _session.IncomingStreams.ReadAsync(cancellationToken);
 
     /// <summary>Closes the session: streams fail, shared memory is released, the peer sees the connection close.</summary>
+    /// <remarks>
+    /// Never throws and never waits for a writer: the socket is shut down first, so a write blocked behind a peer that
+    /// stopped reading fails at once (with <see cref="ShmipcErrorCode.SessionClosed"/>). The peer's streams get their
+    /// close notices when that needs no wait; otherwise the peer sees the connection end.
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
         _session.Close(null);

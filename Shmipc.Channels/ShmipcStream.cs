@@ -29,6 +29,14 @@ namespace Shmipc.Channels;
 /// says why: <c>Input.ReadAsync</c> throws a <see cref="ChannelClosedException"/> carrying it, while
 /// <c>Input.WaitToReadAsync</c> (and so <c>await foreach</c> over <c>Input.ReadAllAsync</c>) and
 /// <c>Input.Completion</c> throw the <see cref="ShmipcException"/> itself.
+/// <para>A stream is released once both sides are done with it: by <see cref="Dispose"/>, or when the peer closed it
+/// and <see cref="Input"/> was read to the end (then this side's close notice is sent for you). Dispose anyway: it
+/// also recycles messages left unread.</para>
+/// <para>Writes: a closed stream or session fails with <see cref="ChannelClosedException"/> carrying the
+/// <see cref="ShmipcException"/> (TryWrite returns false). When the write timeout passes (the peer's IO queue stayed
+/// full, or its socket took nothing), the write fails with <see cref="ShmipcException"/>
+/// (<see cref="ShmipcErrorCode.Timeout"/>): the message was not sent, the lease is still yours and the stream stays
+/// usable. Only if the socket stalled in the middle of a frame is the session closed as well (the exception says so).</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A shmipc stream is the protocol's name for a logical connection; it is not a System.IO.Stream.")]
 public sealed class ShmipcStream : IAsyncDisposable, IDisposable
@@ -60,7 +68,9 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     /// <remarks>
     /// A lease written successfully belongs to the stream. A write that fails, is cancelled or is refused leaves the
     /// lease with the caller, who disposes it. An empty lease is refused with an <see cref="ArgumentException"/>:
-    /// shmipc has no empty message.
+    /// shmipc has no empty message. Other errors are described in the remarks of <see cref="ShmipcStream"/>: closed is
+    /// <see cref="ChannelClosedException"/>, a write timeout is <see cref="ShmipcException"/> with
+    /// <see cref="ShmipcErrorCode.Timeout"/>.
     /// </remarks>
     public ChannelWriter<ShmLease> Output => _output;
 
@@ -77,7 +87,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         var session = _stream.Session;
         session.ThrowIfClosed();
         var core = LeaseCore.Rent();
-        core.BeginWrite(session, session.Buffer, _stream.Id);
+        if (!core.TryBeginWrite(session, session.Buffer, _stream.Id))
+        {
+            throw session.CreateClosedException();
+        }
+
         return new ShmLease(core);
     }
 
@@ -85,6 +99,12 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     /// <param name="message">The bytes; may be larger than one slice (it becomes a chain of slices).</param>
     /// <param name="cancellationToken">Cancels a wait for room in the IO queue.</param>
     /// <exception cref="ArgumentException"><paramref name="message"/> is empty (shmipc has no empty message).</exception>
+    /// <exception cref="ChannelClosedException">The stream or the session is closed; the inner <see cref="ShmipcException"/> says why.</exception>
+    /// <exception cref="ShmipcException">
+    /// <see cref="ShmipcErrorCode.Timeout"/>: nothing was sent within the write timeout; the stream stays usable.
+    /// <see cref="ShmipcErrorCode.SessionClosed"/>: the session was closed before the message was started.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         if (message.IsEmpty)
@@ -114,6 +134,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full).</summary>
+    /// <remarks>Never throws: if the notice cannot be written, the session closes (see <see cref="ShmipcSession.Completion"/>).</remarks>
     public void CloseOutput()
     {
         if (!_stream.MarkLocalClosed())
@@ -125,7 +146,16 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 
         // Sent even when the peer closed first (shmipc-go sends nothing then): a .NET peer that closed its output
         // and still reads Input sees it complete; a Go or Rust peer ignores a close for a stream it no longer has.
-        _stream.Session.SendClose(_stream);
+        try
+        {
+            _stream.Session.SendClose(_stream);
+        }
+        catch (ShmipcException)
+        {
+            // The notice could not be written, so the session closed (its Completion says why): the peer sees the
+            // whole connection end instead. Closing a stream never throws.
+        }
+
         if (_stream.IsRemoteClosed)
         {
             _stream.Session.RemoveStream(_stream);

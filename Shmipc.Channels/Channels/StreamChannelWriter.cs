@@ -7,6 +7,11 @@ namespace Shmipc.Channels.Channels;
 /// <see cref="ShmipcStream.Output"/>: publishes written leases to the peer. Waits (awaitably, with the session's write
 /// timeout) when the IO queue is full; completing it closes the stream.
 /// </summary>
+/// <remarks>
+/// Errors: a closed stream or session is a <see cref="ChannelClosedException"/> carrying the <see cref="ShmipcException"/>
+/// (TryWrite returns false); a write timeout is a <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.Timeout"/>,
+/// the lease stays the caller's and the stream stays usable unless the exception says the session closed.
+/// </remarks>
 // Design: stateless besides the stream; TryWrite is the whole fast path (no allocation, no await). WaitToWriteAsync
 // parks on the session's queue-room waiters, which the reactor releases when the peer's head advances.
 internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
@@ -28,7 +33,15 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             return false;
         }
 
-        return Session.TrySend(_stream, core, item.TokenValue);
+        try
+        {
+            return Session.TrySend(_stream, core, item.TokenValue);
+        }
+        catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.Timeout && IsDone(out _))
+        {
+            // The session closed while the message was on its way (the lease is still the caller's).
+            return false;
+        }
     }
 
     /// <inheritdoc />
@@ -62,9 +75,10 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                 return default;
             }
         }
-        catch (Exception e) when (e is ShmipcException)
+        catch (ShmipcException e)
         {
-            return ValueTask.FromException(new ChannelClosedException(e));
+            // A timeout leaves the stream open (and the lease the caller's): it is not a closed channel.
+            return ValueTask.FromException(e.ErrorCode == ShmipcErrorCode.Timeout ? e : new ChannelClosedException(e));
         }
 
         return WriteSlowAsync(item, cancellationToken);
@@ -106,7 +120,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                     throw new ChannelClosedException(error);
                 }
             }
-            catch (ShmipcException e)
+            catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.Timeout)
             {
                 throw new ChannelClosedException(e);
             }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Diagnostics;
+using Shmipc.Channels.Memory;
 
 namespace Shmipc.Channels.Protocol;
 
@@ -9,10 +9,10 @@ namespace Shmipc.Channels.Protocol;
 /// and handled frames are released with <see cref="Consume"/>.
 /// </summary>
 /// <remarks>
-/// <para>Design: one array rented from <see cref="ArrayPool{T}.Shared"/>; readable bytes are <c>[_start, _end)</c>.
+/// <para>Design: one array from <see cref="ByteArrays"/> (large ones are not pooled); readable bytes are <c>[_start, _end)</c>.
 /// Not thread-safe: one reader owns it (the session's receive loop). Like Go's buffer it starts at 64 KiB, grows
 /// by doubling when a frame does not fit, and goes back to the initial size once it is empty and larger than
-/// <c>shrinkThreshold</c> (Go: 4 MiB), so one large FallbackData frame does not pin memory for the session's life.
+/// <c>shrinkThreshold</c> (1 MiB; Go: 4 MiB), so one large FallbackData frame does not pin memory for the session's life.
 /// Its size is bounded by what the reader asks for, which the <see cref="FrameParser"/> bounds by the maximum frame length.</para>
 /// <para>Compaction (moving the readable bytes to the front) happens only inside <see cref="GetWriteSpan"/>, so
 /// spans obtained from <see cref="Readable"/> stay valid until the next <see cref="GetWriteSpan"/> call.</para>
@@ -20,7 +20,7 @@ namespace Shmipc.Channels.Protocol;
 internal sealed class ReceiveBuffer : IDisposable
 {
     public const int DefaultInitialCapacity = 64 * 1024;
-    public const int DefaultShrinkThreshold = 4 * 1024 * 1024;
+    public const int DefaultShrinkThreshold = ByteArrays.PooledLimit;
 
     private readonly int _initialCapacity;
     private readonly int _shrinkThreshold;
@@ -34,7 +34,7 @@ internal sealed class ReceiveBuffer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(shrinkThreshold, initialCapacity);
         _initialCapacity = initialCapacity;
         _shrinkThreshold = shrinkThreshold;
-        _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        _array = ByteArrays.Rent(initialCapacity);
     }
 
     /// <summary>Size of the current array (it may be larger than asked for: the pool rounds up).</summary>
@@ -92,8 +92,8 @@ internal sealed class ReceiveBuffer : IDisposable
             if (_array.Length > _shrinkThreshold)
             {
                 byte[] old = _array;
-                _array = ArrayPool<byte>.Shared.Rent(_initialCapacity);
-                ArrayPool<byte>.Shared.Return(old);
+                _array = ByteArrays.Rent(_initialCapacity);
+                ByteArrays.Return(old);
             }
         }
     }
@@ -106,7 +106,7 @@ internal sealed class ReceiveBuffer : IDisposable
             _array = [];
             _start = 0;
             _end = 0;
-            ArrayPool<byte>.Shared.Return(array);
+            ByteArrays.Return(array);
         }
     }
 
@@ -128,9 +128,9 @@ internal sealed class ReceiveBuffer : IDisposable
         else
         {
             int newSize = (int)Math.Min(Math.Max((long)_array.Length * 2, needed), Array.MaxLength);
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);
+            byte[] bigger = ByteArrays.Rent(newSize);
             _array.AsSpan(_start, readable).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_array);
+            ByteArrays.Return(_array);
             _array = bigger;
         }
 

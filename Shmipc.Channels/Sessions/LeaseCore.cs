@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.ObjectPool;
+using Shmipc.Channels.Memory;
 
 namespace Shmipc.Channels.Sessions;
 
@@ -78,21 +79,30 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         Kind = LeaseKind.Received;
         Session = session;
         StreamId = streamId;
-        _heap = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        _heap = ByteArrays.Rent(Math.Max(payload.Length, 1));
         payload.CopyTo(_heap);
         _heapLength = payload.Length;
         Length = payload.Length;
     }
 
-    /// <summary>Starts a message to write on <paramref name="streamId"/>.</summary>
-    public void BeginWrite(Session session, SharedBuffer buffer, uint streamId)
+    /// <summary>
+    /// Starts a message to write on <paramref name="streamId"/>; false (and the core back in the pool) when the
+    /// buffer is already unmapped, i.e. the session closed and released it since the caller checked.
+    /// </summary>
+    public bool TryBeginWrite(Session session, SharedBuffer buffer, uint streamId)
     {
         Debug.Assert(Kind == LeaseKind.None);
-        buffer.AddRef();
+        if (!buffer.TryAddRef())
+        {
+            s_pool.Return(this);
+            return false;
+        }
+
         Kind = LeaseKind.Writing;
         Session = session;
         Buffer = buffer;
         StreamId = streamId;
+        return true;
     }
 
     /// <inheritdoc />
@@ -263,7 +273,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         Buffer?.Release();
         if (_heap is not null)
         {
-            ArrayPool<byte>.Shared.Return(_heap);
+            ByteArrays.Return(_heap);
         }
 
         _heap = null;
@@ -373,7 +383,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     private void SwitchToHeap(int want)
     {
         var size = Math.Max(Length + want, MinHeapChunk);
-        var heap = ArrayPool<byte>.Shared.Rent(size);
+        var heap = ByteArrays.Rent(size);
         var at = 0;
         for (var i = 0; i < _sliceCount; i++)
         {
@@ -395,9 +405,9 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_heap.Length * 2, _heapLength + want));
+        var bigger = ByteArrays.Rent(Math.Max(_heap.Length * 2, _heapLength + want));
         _heap.AsSpan(0, _heapLength).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_heap);
+        ByteArrays.Return(_heap);
         _heap = bigger;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
 using Shmipc.Channels.Reactor;
@@ -14,6 +15,9 @@ internal sealed partial class Session
     private readonly byte[] _pollingFrame = new byte[ProtocolConstants.HeaderSize];
     private readonly List<TaskCompletionSource> _waiters = [];
     private int _waiterCount;
+
+    // Under _socketLock: a close notice went out only in part, so no further frame may follow it.
+    private bool _frameCut;
 
     /// <summary>Whether the send queue has room for one more element (false once the session is closed).</summary>
     /// <remarks>
@@ -69,7 +73,15 @@ internal sealed partial class Session
         core.TryDetach(token);
         if (wakePeer)
         {
-            SendPolling();
+            try
+            {
+                SendPolling();
+            }
+            catch (ShmipcException)
+            {
+                // The message is committed (the peer finds it in the queue); a wake-up that cannot be written has
+                // closed the session, which the writer's next call and Completion report.
+            }
         }
 
         return true;
@@ -187,45 +199,158 @@ internal sealed partial class Session
     /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (docs/PROTOCOL.md §6).</summary>
     private void SendPolling()
     {
-        WriteSocket(_pollingFrame);
+        WriteSocket(_pollingFrame, default, messageFrame: false);
         Metrics.SyncSent();
     }
 
+    /// <summary>
+    /// Sends a message as a FallbackData frame: the header, then the lease's own bytes (slices or heap array) with a
+    /// gathered send, without copying them into a frame buffer.
+    /// </summary>
     private void SendFallback(SessionStream stream, LeaseCore core, int token)
     {
         stream.EnterFallback();
-        var payloadLength = core.Length;
-        var frameLength = FallbackDataHeader.GetFrameLength(payloadLength);
-        var frame = ArrayPool<byte>.Shared.Rent(frameLength);
-        try
-        {
-            FallbackDataHeader.WriteHeader(frame, Version, stream.Id, 0, payloadLength);
-            core.GetSequence().CopyTo(frame.AsSpan(ProtocolConstants.FallbackDataHeaderLength));
-            WriteSocket(frame.AsSpan(0, frameLength));
-            Metrics.FallbackWritten();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
-        }
-
+        Span<byte> header = stackalloc byte[ProtocolConstants.FallbackDataHeaderLength];
+        FallbackDataHeader.WriteHeader(header, Version, stream.Id, 0, core.Length);
+        WriteSocket(header, core.GetSequence(), messageFrame: true);
+        Metrics.FallbackWritten();
         core.TryRelease(token);
     }
 
-    private void WriteSocket(ReadOnlySpan<byte> frame)
+    /// <summary>Writes a header-only or close frame (see <see cref="WriteSocket(ReadOnlySpan{byte}, in ReadOnlySequence{byte}, bool)"/>).</summary>
+    private void WriteSocket(ReadOnlySpan<byte> frame) => WriteSocket(frame, default, messageFrame: false);
+
+    /// <summary>Writes one whole frame, <paramref name="header"/> then <paramref name="payload"/>, within the write timeout.</summary>
+    /// <param name="header">The frame's header (or the whole frame).</param>
+    /// <param name="payload">The frame's body, sent from where it lies.</param>
+    /// <param name="messageFrame">
+    /// True for a message the caller still owns (FallbackData): if the socket took none of it before the write
+    /// timeout, the session stays open and the caller gets <see cref="ShmipcErrorCode.Timeout"/> and may retry.
+    /// </param>
+    /// <exception cref="ShmipcException">
+    /// <see cref="ShmipcErrorCode.Timeout"/>: the peer read nothing for the write timeout (the session is closed if
+    /// the frame was cut or is not a message frame). Otherwise the session is closed, and this is why.
+    /// </exception>
+    private void WriteSocket(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, bool messageFrame)
     {
         lock (_socketLock)
         {
             ThrowIfClosed();
+            long sent = 0;
             try
             {
-                Socket.SendAll(frame, Options.WriteTimeout);
+                Socket.SendAll(header, payload, Deadline.FromTimeout(Options.WriteTimeout), ref sent);
             }
-            catch (ShmipcException e)
+            catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
             {
-                Close(e);
-                throw;
+                // Closed while we were sending (Close shuts the socket down first, so a stuck send wakes with
+                // EPIPE, or the socket is already disposed): report the session's close, not the symptom.
+                if (IsClosed)
+                {
+                    throw CreateClosedException();
+                }
+
+                if (e is ShmipcException { ErrorCode: ShmipcErrorCode.Timeout })
+                {
+                    var ms = Options.WriteTimeout.TotalMilliseconds;
+                    if (messageFrame && sent == 0)
+                    {
+                        throw new ShmipcException(ShmipcErrorCode.Timeout, $"session {Name}: the peer read nothing from the socket for {ms:0} ms (WriteTimeout); the message was not sent.", e);
+                    }
+
+                    // A cut frame (or a lost wake-up / close notice) leaves the connection unusable.
+                    e = new ShmipcException(ShmipcErrorCode.Timeout, $"session {Name}: the peer read nothing from the socket for {ms:0} ms (WriteTimeout) in the middle of a frame; the session is closed.", e);
+                }
+
+                var reason = e as ShmipcException ?? new ShmipcException(ShmipcErrorCode.PeerClosed, $"session {Name}: the socket was closed.", e);
+                Close(reason);
+                throw reason;
             }
+        }
+    }
+
+    /// <summary>
+    /// Close only: writes a whole frame if the socket lock is free and the socket takes the frame at once; never
+    /// waits (a writer holding the lock may be stuck behind a peer that stopped reading).
+    /// </summary>
+    private bool TryWriteSocketWithoutWaiting(ReadOnlySpan<byte> frame)
+    {
+        if (!Monitor.TryEnter(_socketLock))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (IsClosed || _frameCut)
+            {
+                return false;
+            }
+
+            var n = Socket.TrySend(frame);
+            if (n > 0 && n < frame.Length)
+            {
+                // The rest of the frame will never follow: nothing else may be written behind it.
+                _frameCut = true;
+            }
+
+            return n == frame.Length;
+        }
+        catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            Monitor.Exit(_socketLock);
+        }
+    }
+
+    /// <summary>
+    /// Close only: the close notices of the streams still open, as far as they go without waiting (queue elements
+    /// need no socket; a StreamClose frame or the wake-up only if the socket lock is free and the socket has room).
+    /// </summary>
+    private void SendCloseNoticesWithoutWaiting()
+    {
+        var wakePeer = false;
+        Span<byte> frame = stackalloc byte[ProtocolConstants.StreamCloseFrameLength];
+        foreach (var (_, stream) in _streams)
+        {
+            if (stream.IsRemoteClosed || !stream.MarkLocalClosed())
+            {
+                continue;
+            }
+
+            bool queued;
+            lock (_sendLock)
+            {
+                if (IsClosed)
+                {
+                    return;
+                }
+
+                // Same ordering rule as SendClose: a stream that fell back closes behind its fallback frames.
+                queued = !stream.InFallback && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
+                if (queued)
+                {
+                    wakePeer |= _sendQueue.MarkWorking();
+                }
+            }
+
+            if (!queued)
+            {
+                StreamCloseFrame.Write(frame, Version, stream.Id);
+                if (!TryWriteSocketWithoutWaiting(frame))
+                {
+                    // The socket is busy or full: the peer learns of the close from the EOF that follows.
+                    break;
+                }
+            }
+        }
+
+        if (wakePeer)
+        {
+            TryWriteSocketWithoutWaiting(_pollingFrame);
         }
     }
 }

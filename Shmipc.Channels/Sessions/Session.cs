@@ -20,6 +20,10 @@ namespace Shmipc.Channels.Sessions;
 // - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
 //   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
 // - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
+// - Close never waits for _socketLock: a writer may hold it, stuck in a send to a peer that stopped reading. Close
+//   notices only try-enter it, then the socket is shut down before anything else is torn down; the stuck send wakes
+//   (EPIPE) and WriteSocket reports the session's close instead of the socket's symptom (or an ObjectDisposedException
+//   once ReleaseResources disposed the handle; SafeHandle ref counting keeps the fd valid during a call).
 internal sealed partial class Session : IReactorHandler, IDisposable
 {
     private const int Open = 0;
@@ -153,26 +157,18 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     /// <summary>Closes the session: streams fail with <paramref name="reason"/>, memory is released.</summary>
     /// <param name="reason">Why; null for a local, orderly close.</param>
+    /// <remarks>
+    /// Never blocks on the socket: an orderly close sends the streams' close notices only as far as that needs no wait
+    /// (see <see cref="SendCloseNoticesWithoutWaiting"/>), and the socket is shut down before anything else is torn
+    /// down, so a writer stuck in a send wakes at once (it then fails with the session's close reason).
+    /// </remarks>
     public void Close(Exception? reason)
     {
         if (reason is null && !IsClosed)
         {
-            // An orderly local close ends the peer's streams normally: send their close notices first, so the
-            // peer's readers see the end of each stream rather than a broken connection.
-            foreach (var (_, stream) in _streams)
-            {
-                if (!stream.IsRemoteClosed && stream.MarkLocalClosed())
-                {
-                    try
-                    {
-                        SendClose(stream);
-                    }
-                    catch (ShmipcException)
-                    {
-                        break;
-                    }
-                }
-            }
+            // An orderly local close ends the peer's streams normally, so its readers see the end of each stream
+            // rather than a broken connection; the peer sees EOF right after anyway.
+            SendCloseNoticesWithoutWaiting();
         }
 
         lock (_sendLock)
@@ -183,6 +179,16 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             }
 
             Volatile.Write(ref _closeReason, reason);
+        }
+
+        // First wake the peer and any writer blocked in a send on this socket: both see the connection end now.
+        try
+        {
+            Socket.Shutdown();
+        }
+        catch (ShmipcException)
+        {
+            // Nothing a close can do about it; the socket is closed with the session's resources below.
         }
 
         var streamError = reason ?? new ShmipcException(ShmipcErrorCode.SessionClosed, $"session {Name} was closed locally.");
@@ -196,8 +202,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         // Waiting writers wake up, see the closed session and throw its reason.
         ReleaseWaitersIfRoom();
 
-        // Wake the peer out of any wait: it sees EOF and closes its side.
-        Socket.Shutdown();
         // On the reactor thread the removal is immediate; elsewhere it completes once the reactor will not call us again.
         var removed = ShmipcReactor.Shared.UnregisterAsync(this);
         if (ShmipcReactor.Shared.IsReactorThread && _inReactorCallback)

@@ -11,6 +11,8 @@ namespace Shmipc.Channels.Sessions;
 //   sender that runs out of slices falls back to the socket (shmipc semantics).
 // - _localClosed / _remoteClosed are set once (Interlocked) and never cleared. shmipc has no half-open write side:
 //   after the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
+// - A stream is released (removed from the session) once both sides closed it: by Dispose, by the later of the two
+//   close notices, or when the reader drained Input after the peer's close (OnInputDrained, for a forgotten Dispose).
 // - _inFallback is sticky: once one message of the stream went over the socket, every later one does too, so the
 //   socket path and the queue path cannot reorder the stream's bytes (docs/PROTOCOL.md §7, §14.20).
 internal sealed class SessionStream
@@ -34,6 +36,14 @@ internal sealed class SessionStream
         });
         Public = new ShmipcStream(this);
         SessionMetrics.StreamOpened();
+
+        // Once per stream, never per message: the reader took the last message of a stream the peer closed.
+        _ = _input.Reader.Completion.ContinueWith(
+            static (_, s) => ((SessionStream)s!).OnInputDrained(),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
     }
 
     public Session Session { get; }
@@ -76,6 +86,34 @@ internal sealed class SessionStream
         {
             Session.RemoveStream(this);
         }
+    }
+
+    /// <summary>
+    /// Thread pool, when Input completed normally and is empty. If the peer closed the stream and the reader took
+    /// every message, nothing can flow either way any more (writes after the peer's close fail), so the stream is
+    /// closed and released as Dispose would: a reader that forgets to dispose a finished stream leaks nothing.
+    /// </summary>
+    private void OnInputDrained()
+    {
+        if (!IsRemoteClosed || Volatile.Read(ref _removed) != 0)
+        {
+            return;
+        }
+
+        if (MarkLocalClosed())
+        {
+            try
+            {
+                // Our close notice, as CloseOutput sends it: the peer releases its side of the stream too.
+                Session.SendClose(this);
+            }
+            catch (ShmipcException)
+            {
+                // The session closed meanwhile (it releases every stream itself).
+            }
+        }
+
+        Session.RemoveStream(this);
     }
 
     /// <summary>Marks the local close; returns false when it was already closed locally.</summary>

@@ -8,6 +8,7 @@ namespace Shmipc.Channels.Tests.Peer;
 /// <item><c>open N</c> (client): opens N streams, greets on each, echoes; answers <c>OPENED session id,id,…</c>.</item>
 /// <item><c>close SESSION ID</c>: closes that stream towards the other side; answers <c>CLOSED SESSION ID</c>.</item>
 /// <item><c>stats SESSION</c>: answers <c>STATS SESSION active=… fallbackWrites=… fallbackReads=…</c> or <c>STATS SESSION missing</c>.</item>
+/// <item><c>memory</c>: collects garbage fully and answers <c>MEMORY managed=BYTES</c> (the live managed heap, pooled arrays included).</item>
 /// </list>
 /// </summary>
 internal sealed class CommandLoop(SessionTable table, Func<int, Task>? open)
@@ -57,6 +58,11 @@ internal sealed class CommandLoop(SessionTable table, Func<int, Task>? open)
                 Console.WriteLine(table.TryGetSession(words[1], out var s)
                     ? $"STATS {s.Name} active={s.ActiveStreamCount} fallbackWrites={s.FallbackWriteCount} fallbackReads={s.FallbackReadCount} closed={s.IsClosed}"
                     : $"STATS {words[1]} missing");
+                break;
+            case "memory" when words.Length == 1:
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MEMORY managed={GC.GetTotalMemory(forceFullCollection: true)}"));
                 break;
             default:
                 Console.WriteLine($"COMMAND-UNKNOWN {string.Join(' ', words)}");

@@ -33,6 +33,9 @@ internal sealed class PeerArguments
     /// <summary><c>--kind K</c>: which fault a hostile verb injects.</summary>
     public string Kind { get; private set; } = "";
 
+    /// <summary><c>--queue N</c>: IO queue capacity of the stall verb.</summary>
+    public uint QueueCapacity { get; private set; } = 1024;
+
     /// <summary><c>--streams N</c>: streams the crash verb writes on.</summary>
     public int Streams { get; private set; } = 2;
 
@@ -55,7 +58,7 @@ internal sealed class PeerArguments
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce> <socketPath> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall> <socketPath> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);
@@ -103,6 +106,9 @@ internal sealed class PeerArguments
                     break;
                 case "--allow-uid":
                     parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--queue":
+                    parsed.QueueCapacity = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
                 case "--streams":
                     parsed.Streams = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);

@@ -16,6 +16,7 @@ internal static class Program
                 "hostile-offsets" => HostileOffsets.Run(parsed),
                 "crash-midway" => await CrashMidway.RunAsync(parsed),
                 "announce" => AnnounceFiles.Run(parsed),
+                "stall" => await Stall.RunAsync(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }

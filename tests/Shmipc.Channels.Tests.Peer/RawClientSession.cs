@@ -41,7 +41,9 @@ internal sealed unsafe class RawClientSession : IDisposable
     public byte Version { get; }
 
     /// <summary>Connects and completes a valid v3 memfd handshake with a 1 MiB region (4 KiB and 16 KiB slices).</summary>
-    public static RawClientSession Connect(string socketPath)
+    /// <param name="socketPath">The server's socket.</param>
+    /// <param name="queueCapacity">Elements per IO queue (a small queue fills quickly when nobody pops it).</param>
+    public static RawClientSession Connect(string socketPath, uint queueCapacity = QueueCapacity)
     {
         var socket = SocketFd.ConnectUnix(socketPath, IoTimeout);
         SharedRegion? bufferRegion = null;
@@ -54,8 +56,8 @@ internal sealed unsafe class RawClientSession : IDisposable
             bufferRegion = SharedRegion.CreateMemFd("shmipc" + bufferName, 1024 * 1024);
             ReadOnlySpan<(uint, uint)> classes = [(4096u, 50u), (16384u, 50u)];
             var manager = BufferManager.Create(bufferRegion.Base, bufferRegion.Length, classes);
-            queueRegion = SharedRegion.CreateMemFd("shmipc" + queueName, IoQueuePair.SizeFor(QueueCapacity));
-            var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, QueueCapacity, isCreator: true, QueueLayout.Current);
+            queueRegion = SharedRegion.CreateMemFd("shmipc" + queueName, IoQueuePair.SizeFor(queueCapacity));
+            var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, queueCapacity, isCreator: true, QueueLayout.Current);
             var request = ClientHandshakeRequest.MemFdV3(queueName, bufferName, bufferRegion.FileDescriptor.Fd, queueRegion.FileDescriptor.Fd);
             var version = HandshakeClient.Run(new SocketHandshakeTransport(socket), request, IoTimeout);
             return new RawClientSession(queueName, socket, bufferRegion, manager, queueRegion, queues, (byte)version);
