@@ -50,4 +50,10 @@ public enum ShmipcErrorCode
 
     /// <summary>The peer aborted the stream and gave a reason.</summary>
     StreamAborted,
+
+    /// <summary>
+    /// A message is too large for the socket path (fallback): it would need a frame above
+    /// <see cref="ShmipcOptions.MaxFrameLength"/>. The message was not sent; the session and stream stay usable.
+    /// </summary>
+    MessageTooLarge,
 }

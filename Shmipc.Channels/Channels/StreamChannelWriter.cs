@@ -62,7 +62,12 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                 return default;
             }
         }
-        catch (Exception e) when (e is ShmipcException)
+        catch (ShmipcException e) when (e.ErrorCode == ShmipcErrorCode.MessageTooLarge)
+        {
+            // This message only: the stream stays open, so it is not a ChannelClosedException.
+            return ValueTask.FromException(e);
+        }
+        catch (ShmipcException e)
         {
             return ValueTask.FromException(new ChannelClosedException(e));
         }
@@ -106,7 +111,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                     throw new ChannelClosedException(error);
                 }
             }
-            catch (ShmipcException e)
+            catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.MessageTooLarge)
             {
                 throw new ChannelClosedException(e);
             }

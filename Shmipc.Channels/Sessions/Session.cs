@@ -72,6 +72,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             _ => Stopwatch.Frequency / 20_000,                     // 50 µs
         };
         Logger = ShmipcLog.For(options);
+        Budget = new ReceiveBudget(options.ReceiveBudgetBytes, options.ReceiveBudgetMessages, ShmipcReactor.Shared.Wake);
         Public = new ShmipcSession(this);
     }
 
@@ -88,6 +89,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     public ShmipcOptions Options { get; }
 
     public SessionMetrics Metrics { get; } = new();
+
+    /// <summary>What the readers hold and have not taken; when full the session stops reading (see ReceiveBudget).</summary>
+    public ReceiveBudget Budget { get; }
 
     /// <summary>Where this session logs (a no-op logger unless the options carry a factory).</summary>
     public ILogger Logger { get; }
@@ -282,7 +286,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     int IReactorHandler.Fd => Socket.Fd;
 
-    uint IReactorHandler.Events => EpollHandle.EPOLLIN | EpollHandle.EPOLLRDHUP;
+    // While the receive budget is full the socket is not read: only the peer's hang-up (RDHUP; HUP and ERR always) wakes us.
+    uint IReactorHandler.Events => Budget.IsPaused ? EpollHandle.EPOLLRDHUP : EpollHandle.EPOLLIN | EpollHandle.EPOLLRDHUP;
 
     public long SpinTicks { get; }
 
@@ -296,7 +301,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         }
     }
 
-    bool IReactorHandler.TryPark() => IsClosed || _recvQueue.MarkNotWorking();
+    // Paused: the queue is not drained, so keep the working flag as it is (set, the peer sends no SyncEvents we would
+    // not read anyway); Poll drains again after the resume and a later TryPark clears it.
+    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || _recvQueue.MarkNotWorking();
 
     void IReactorHandler.OnFault(Exception error) =>
         Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));
