@@ -15,6 +15,8 @@ internal static class Program
                 "hostile-garbage" => HostileGarbage.Run(parsed),
                 "hostile-offsets" => HostileOffsets.Run(parsed),
                 "crash-midway" => await CrashMidway.RunAsync(parsed),
+                "flood" => await Flood.RunAsync(parsed),
+                "wait-writer" => await WaitWriter.RunAsync(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }
