@@ -11,7 +11,9 @@ namespace Shmipc.Channels.Sessions;
 //   by readers.
 // - No lost resume: the reactor sets _paused = 1 with a full fence and then re-reads the counters; a reader subtracts
 //   with a full fence and then reads _paused. Either the reactor sees the freed budget and does not stay paused, or
-//   the reader sees _paused == 1 and wakes the reactor (Wake is "schedule once", so extra calls are harmless).
+//   the reader sees _paused == 1 and wakes the reactor (Wake is "schedule once", so extra calls are harmless). The
+//   reactor's own park is covered the same way: it publishes _parked and then asks HasWaiters (IsResumable) before
+//   blocking, while the reader's Wake swaps _parked after its decrement.
 // - Hysteresis: the session pauses at the limit and resumes at half of it, so a reader that takes one message at
 //   a time does not make the reactor re-arm the socket (two epoll_ctl calls) for every message.
 internal sealed class ReceiveBudget(long maxBytes, int maxMessages, Action wakeReactor)
@@ -32,6 +34,9 @@ internal sealed class ReceiveBudget(long maxBytes, int maxMessages, Action wakeR
 
     /// <summary>Whether the session has stopped reading (reactor's view; readers use it to decide on a wake-up).</summary>
     public bool IsPaused => Volatile.Read(ref _paused) != 0;
+
+    /// <summary>Whether the session is paused but readers have taken enough for it to read again (a pass of the reactor is due).</summary>
+    public bool IsResumable => Volatile.Read(ref _paused) != 0 && IsBelowResumeMark;
 
     /// <summary>Whether the budget is used up (the next read should not happen).</summary>
     public bool IsFull => Volatile.Read(ref _bytes) >= maxBytes || Volatile.Read(ref _messages) >= maxMessages;

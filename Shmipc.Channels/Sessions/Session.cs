@@ -20,6 +20,8 @@ namespace Shmipc.Channels.Sessions;
 // - _state goes Open → Closed once (Interlocked). Close marks the state under _sendLock, so no put races an unmap;
 //   the reactor stops calling us before the queue mapping is released (UnregisterAsync / OnRemoved).
 // - The buffer region is reference counted (SharedBuffer): leases keep it mapped after the session is gone.
+// - Receive budget (ReceiveBudget): deliveries count on the reactor, takes uncount on reader threads; while it is full
+//   the reactor neither reads the socket (EPOLLIN off) nor drains the queue, and a reader that frees it wakes the reactor.
 internal sealed partial class Session : IReactorHandler, IDisposable
 {
     private const int Open = 0;
@@ -291,7 +293,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     public long SpinTicks { get; }
 
-    bool IReactorHandler.HasWaiters => Volatile.Read(ref _waiterCount) > 0;
+    // Writers waiting for queue room, or a paused receive side that readers have freed (its resume must not be lost
+    // if the reader's wake-up raced the reactor going to sleep).
+    bool IReactorHandler.HasWaiters => Volatile.Read(ref _waiterCount) > 0 || Budget.IsResumable;
 
     void IReactorHandler.EnterSpin()
     {

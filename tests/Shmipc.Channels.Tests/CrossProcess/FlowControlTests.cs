@@ -196,7 +196,6 @@ public sealed partial class FlowControlTests : IDisposable
         _output.WriteLine($"writer resumed {latency.TotalMilliseconds:0.0} ms after the reader freed room (took {next}; sync sent {session.SyncEventsSent}, pauses {session.ReceivePauseCount})");
         Assert.True(latency < TimeSpan.FromMilliseconds(500), $"the writer resumed {latency.TotalMilliseconds:0} ms after room appeared");
 
-        _output.WriteLine(await CrossProcessFixture.PeerStatsAsync(writer, name));
         for (; next < Count; next++)
         {
             await Messages.ReadAndVerifyAsync(stream, 256, (uint)next, $"message #{next}", cts.Token);
