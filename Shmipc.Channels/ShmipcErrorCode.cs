@@ -56,4 +56,10 @@ public enum ShmipcErrorCode
     /// own (owned by another user, or already in use by another session).
     /// </summary>
     PeerNotAuthorized,
+
+    /// <summary>
+    /// A message is too large for the socket path (fallback): it would need a frame above
+    /// <see cref="ShmipcOptions.MaxFrameLength"/>. The message was not sent; the session and stream stay usable.
+    /// </summary>
+    MessageTooLarge,
 }

@@ -34,6 +34,8 @@ public sealed class ShmipcListener : IAsyncDisposable
     private readonly Channel<ShmipcSession> _sessions = Channel.CreateUnbounded<ShmipcSession>();
     private readonly Channel<ShmipcException> _failures = Channel.CreateBounded<ShmipcException>(
         new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly Channel<ShmipcException> _sessionFailures = Channel.CreateBounded<ShmipcException>(
+        new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly ConcurrentDictionary<Session, byte> _live = new();
     private readonly string? _path;
     private int _disposed;
@@ -58,6 +60,15 @@ public sealed class ShmipcListener : IAsyncDisposable
 
     /// <summary>Why recent handshakes failed (the latest 64); for logging.</summary>
     public ChannelReader<ShmipcException> HandshakeFailures => _failures.Reader;
+
+    /// <summary>
+    /// Why sessions accepted here ended, for every end other than a local close (the latest 64): the client hung up
+    /// (<see cref="ShmipcErrorCode.PeerClosed"/>), broke the protocol (for example a frame above
+    /// <see cref="ShmipcOptions.MaxFrameLength"/>), corrupted shared memory, or a write timed out. Each message names the
+    /// session; <see cref="Exception.InnerException"/> is the exception its <see cref="ShmipcSession.Completion"/>
+    /// faulted with. Each end is also logged (warning) when <see cref="ShmipcOptions.LoggerFactory"/> is set.
+    /// </summary>
+    public ChannelReader<ShmipcException> SessionFailures => _sessionFailures.Reader;
 
     /// <summary>Binds a Unix domain socket (a stale socket file at the path is replaced) and starts accepting.</summary>
     /// <param name="socketPath">Where to listen.</param>
@@ -119,6 +130,8 @@ public sealed class ShmipcListener : IAsyncDisposable
             await session.Public.DisposeAsync().ConfigureAwait(false);
         }
 
+        _sessionFailures.Writer.TryComplete();
+
         while (_sessions.Reader.TryRead(out var unclaimed))
         {
             await unclaimed.DisposeAsync().ConfigureAwait(false);
@@ -132,7 +145,7 @@ public sealed class ShmipcListener : IAsyncDisposable
         {
             try
             {
-                var session = ServerSessionFactory.Accept(connection, _options, s => _live.TryRemove(s, out _));
+                var session = ServerSessionFactory.Accept(connection, _options, OnSessionEnded);
                 _live[session] = 0;
                 if (Volatile.Read(ref _disposed) != 0 || !_sessions.Writer.TryWrite(session.Public))
                 {
@@ -145,4 +158,14 @@ public sealed class ShmipcListener : IAsyncDisposable
                 _failures.Writer.TryWrite(e);
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void OnSessionEnded(Session session)
+    {
+        _live.TryRemove(session, out _);
+        if (session.CloseReason is { } reason)
+        {
+            var code = reason is ShmipcException e ? e.ErrorCode : ShmipcErrorCode.Unknown;
+            _sessionFailures.Writer.TryWrite(new ShmipcException(code, $"session {session.Name} ended: {reason.Message}", reason));
+        }
+    }
 }

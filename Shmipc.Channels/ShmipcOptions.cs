@@ -24,10 +24,28 @@ public abstract class ShmipcOptions
     public PollingMode PollingMode { get; set; } = PollingMode.Balanced;
 
     /// <summary>
-    /// The largest frame accepted from the peer on the socket, in bytes (fallback data is the only large frame).
-    /// A larger frame closes the session with a <see cref="ShmipcException"/>. Default 64 MiB.
+    /// The largest frame on the socket, in bytes, in both directions (fallback data is the only large frame). A larger
+    /// frame from the peer closes the session with a <see cref="ShmipcException"/>; a message that would need a larger
+    /// frame is refused at the writer (<see cref="ShmipcErrorCode.MessageTooLarge"/>) before anything is sent, and the
+    /// session stays usable. Give both peers the same value. Default 64 MiB (a message of at most 64 MiB − 16 bytes
+    /// travels over the socket when shared memory cannot hold it).
     /// </summary>
     public int MaxFrameLength { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// The receive budget in bytes: how much a session holds for its readers (messages delivered to the streams'
+    /// <see cref="ShmipcStream.Input"/> and not taken yet). When it is used up the session stops reading its socket and
+    /// its IO queue until readers take messages, so the peer's writers wait instead of this process's memory growing.
+    /// The budget is shared by the session's streams (one unread stream holds up the others). One message larger than
+    /// the budget is still delivered. Default 64 MiB.
+    /// </summary>
+    public long ReceiveBudgetBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The receive budget in messages (see <see cref="ReceiveBudgetBytes"/>; whichever is reached first pauses the
+    /// session). Default 16384, twice the default IO queue capacity.
+    /// </summary>
+    public int ReceiveBudgetMessages { get; set; } = 16384;
 
     /// <summary>
     /// Whether a reader waiting on a stream's <see cref="ShmipcStream.Input"/> is resumed on the reactor thread itself
@@ -59,6 +77,8 @@ public abstract class ShmipcOptions
         Require(HandshakeTimeout > TimeSpan.Zero, $"{nameof(HandshakeTimeout)} must be positive, not {HandshakeTimeout}.");
         Require(WriteTimeout > TimeSpan.Zero || WriteTimeout == Timeout.InfiniteTimeSpan, $"{nameof(WriteTimeout)} must be positive or infinite, not {WriteTimeout}.");
         Require(MaxFrameLength >= 4096, $"{nameof(MaxFrameLength)} must be at least 4096 bytes, not {MaxFrameLength}.");
+        Require(ReceiveBudgetBytes > 0, $"{nameof(ReceiveBudgetBytes)} must be positive, not {ReceiveBudgetBytes}.");
+        Require(ReceiveBudgetMessages > 0, $"{nameof(ReceiveBudgetMessages)} must be positive, not {ReceiveBudgetMessages}.");
         Require(Enum.IsDefined(PollingMode), $"{nameof(PollingMode)} {PollingMode} is not defined.");
     }
 

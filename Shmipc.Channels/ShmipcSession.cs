@@ -51,6 +51,18 @@ public sealed class ShmipcSession : IAsyncDisposable
     /// <summary>Wake-up frames received from the peer (shmipc <c>ReceiveSyncEventCount</c>).</summary>
     public long SyncEventsReceived => _session.Metrics.SyncEventsReceived;
 
+    /// <summary>
+    /// Bytes received and waiting in the streams' <see cref="ShmipcStream.Input"/>, not yet taken by a reader (counted
+    /// against <see cref="ShmipcOptions.ReceiveBudgetBytes"/>).
+    /// </summary>
+    public long ReceiveBufferedBytes => _session.Budget.BufferedBytes;
+
+    /// <summary>Messages waiting in the streams' inputs (counted against <see cref="ShmipcOptions.ReceiveBudgetMessages"/>).</summary>
+    public long ReceiveBufferedMessages => _session.Budget.BufferedMessages;
+
+    /// <summary>How many times the session stopped reading because its readers left the receive budget full.</summary>
+    public long ReceivePauseCount => _session.Budget.Pauses;
+
     internal Session Engine => _session;
 
     /// <summary>

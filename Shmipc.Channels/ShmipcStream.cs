@@ -52,7 +52,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 
         // With inline continuations the reactor already resumes a waiting reader without a hop: no need to spin.
         var session = stream.Session;
-        _input = new StreamChannelReader(stream.RawInput, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
+        _input = new StreamChannelReader(stream, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
     }
 
     /// <summary>The stream id (client ids are 2, 3, 4, … as in shmipc-go).</summary>

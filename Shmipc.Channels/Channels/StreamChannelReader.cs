@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Shmipc.Channels.Sessions;
 
 namespace Shmipc.Channels.Channels;
 
@@ -11,51 +13,81 @@ namespace Shmipc.Channels.Channels;
 // Design: a thin wrapper over a single-writer unbounded Channel (the reactor thread writes, user threads read); all
 // state lives in the inner channel. The spin is on the reader's own thread, bounded by spinTicks (0 in LowCpu mode),
 // and yields the core on every round so the producer (the reactor, the peer) is not starved on small machines.
-internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long spinTicks) : ChannelReader<ShmLease>
+// Every lease that leaves the inner channel through this reader is reported to the stream (OnTaken): it leaves the
+// session's receive budget, which may let a paused session read again.
+internal sealed class StreamChannelReader(SessionStream stream, long spinTicks) : ChannelReader<ShmLease>
 {
-    /// <inheritdoc />
-    public override Task Completion => inner.Completion;
+    private readonly ChannelReader<ShmLease> _inner = stream.RawInput;
 
     /// <inheritdoc />
-    public override bool CanCount => inner.CanCount;
+    public override Task Completion => _inner.Completion;
 
     /// <inheritdoc />
-    public override int Count => inner.Count;
+    public override bool CanCount => _inner.CanCount;
 
     /// <inheritdoc />
-    public override bool CanPeek => inner.CanPeek;
+    public override int Count => _inner.Count;
 
     /// <inheritdoc />
-    public override bool TryRead(out ShmLease item) => inner.TryRead(out item);
+    public override bool CanPeek => _inner.CanPeek;
 
     /// <inheritdoc />
-    public override bool TryPeek(out ShmLease item) => inner.TryPeek(out item);
+    public override bool TryRead(out ShmLease item)
+    {
+        if (!_inner.TryRead(out item))
+        {
+            return false;
+        }
+
+        stream.OnTaken(item);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override bool TryPeek(out ShmLease item) => _inner.TryPeek(out item);
 
     /// <inheritdoc />
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
     {
-        if (inner.Count > 0 || SpinUntilAvailable(cancellationToken))
+        if (_inner.Count > 0 || SpinUntilAvailable(cancellationToken))
         {
             return new ValueTask<bool>(true);
         }
 
-        return inner.WaitToReadAsync(cancellationToken);
+        return _inner.WaitToReadAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     public override ValueTask<ShmLease> ReadAsync(CancellationToken cancellationToken = default)
     {
-        if (inner.TryRead(out var item))
+        if (TryRead(out var item))
         {
             return new ValueTask<ShmLease>(item);
         }
 
-        if (SpinUntilAvailable(cancellationToken) && inner.TryRead(out item))
+        if (SpinUntilAvailable(cancellationToken) && TryRead(out item))
         {
             return new ValueTask<ShmLease>(item);
         }
 
-        return inner.ReadAsync(cancellationToken);
+        var pending = _inner.ReadAsync(cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            item = pending.Result;
+            stream.OnTaken(item);
+            return new ValueTask<ShmLease>(item);
+        }
+
+        return ReadSlowAsync(pending);
+    }
+
+    // Pooled builder: a reader that parks does not allocate a state machine per message.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ShmLease> ReadSlowAsync(ValueTask<ShmLease> pending)
+    {
+        var item = await pending.ConfigureAwait(false);
+        stream.OnTaken(item);
+        return item;
     }
 
     private bool SpinUntilAvailable(CancellationToken cancellationToken)
@@ -66,11 +98,11 @@ internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long sp
         }
 
         var start = Stopwatch.GetTimestamp();
-        while (!cancellationToken.IsCancellationRequested && !inner.Completion.IsCompleted)
+        while (!cancellationToken.IsCancellationRequested && !_inner.Completion.IsCompleted)
         {
             // Count, not TryPeek: peeking marks the channel's queue segment as observed, and every later write
             // would then allocate a fresh segment (measured: ~50 B per message).
-            if (inner.Count > 0)
+            if (_inner.Count > 0)
             {
                 return true;
             }

@@ -75,6 +75,11 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                 return default;
             }
         }
+        catch (ShmipcException e) when (e.ErrorCode == ShmipcErrorCode.MessageTooLarge)
+        {
+            // This message only: the stream stays open, so it is not a ChannelClosedException.
+            return ValueTask.FromException(e);
+        }
         catch (ShmipcException e)
         {
             // A timeout leaves the stream open (and the lease the caller's): it is not a closed channel.
@@ -120,7 +125,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                     throw new ChannelClosedException(error);
                 }
             }
-            catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.Timeout)
+            catch (ShmipcException e) when (e.ErrorCode is not (ShmipcErrorCode.Timeout or ShmipcErrorCode.MessageTooLarge))
             {
                 throw new ChannelClosedException(e);
             }

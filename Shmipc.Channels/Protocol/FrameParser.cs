@@ -99,7 +99,7 @@ internal sealed class FrameParser
 
                 if (header.Length > (uint)MaxFrameLength)
                 {
-                    ThrowViolation(header, $"length {header.Length} exceeds the maximum frame length {MaxFrameLength}");
+                    ThrowViolation(header, $"length {header.Length} exceeds the maximum frame length {MaxFrameLength} (MaxFrameLength; the sender must send smaller messages or this side must accept larger frames)");
                 }
 
                 return (int)header.Length;

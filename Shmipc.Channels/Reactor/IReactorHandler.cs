@@ -20,7 +20,10 @@ internal interface IReactorHandler
     /// <returns>true when it did work.</returns>
     bool Poll();
 
-    /// <summary>Whether anything waits that only a reactor pass can release (writers waiting for queue room).</summary>
+    /// <summary>
+    /// Whether anything waits that only a reactor pass can release (writers waiting for queue room, a paused receive
+    /// side whose readers freed the budget). Asked after the reactor published that it parks: true gives it a timeout.
+    /// </summary>
     bool HasWaiters { get; }
 
     /// <summary>The reactor starts spinning: hold the receive queue's working flag so peers send no wake-ups.</summary>

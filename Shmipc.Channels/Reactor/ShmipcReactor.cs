@@ -17,13 +17,18 @@ namespace Shmipc.Channels.Reactor;
 //   only if it saw 1. Either the reactor sees the command, or the producer sees _parked == 1 and signals: no lost wake-up.
 // - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
 //   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
-// - Writers waiting for queue room cannot be woken by the peer (shmipc consumers never signal producers), so while any
-//   handler HasWaiters the parked reactor uses a 1 ms epoll timeout and re-polls the peer's head.
+// - Writers waiting for queue room are not always woken by the peer (shmipc-go consumers never signal producers; a
+//   Shmipc.NET consumer sends a SyncEvent after draining a full queue, see Session.SignalRoom), so while any handler
+//   HasWaiters the parked reactor re-polls the peer's head on an epoll timeout that backs off from 1 ms to
+//   MaxWaiterPollMs while nothing changes; a new waiter (WakeForWaiter) or any work resets it to 1 ms. A stalled
+//   writer then costs ~20 wake-ups a second instead of 1000, and a writer behind a Go consumer resumes within
+//   MaxWaiterPollMs of the room appearing (within 1-2 ms while the consumer keeps draining).
 internal sealed class ShmipcReactor
 {
     private const int MaxEvents = 128;
     private const ulong WakeToken = 0;
     private const int EpollPassEvery = 16;
+    private const int MaxWaiterPollMs = 50;
 
     private static readonly Lazy<ShmipcReactor> s_shared = new(() => new ShmipcReactor("shmipc-reactor"));
 
@@ -37,6 +42,9 @@ internal sealed class ShmipcReactor
     private ulong _nextToken = 1;
     private int _parked;
     private long _spinTicks;
+
+    // The parked reactor's epoll timeout while writers wait (see Design); other threads only reset it to 1.
+    private int _waiterPollMs = 1;
 
     private ShmipcReactor(string name)
     {
@@ -75,6 +83,29 @@ internal sealed class ShmipcReactor
         return done.Task;
     }
 
+    /// <summary>A writer started waiting for queue room: poll for it promptly again (the back-off restarts at 1 ms).</summary>
+    public void WakeForWaiter()
+    {
+        Volatile.Write(ref _waiterPollMs, 1);
+        Wake();
+    }
+
+    /// <summary>
+    /// Reactor thread only: re-reads <see cref="IReactorHandler.Events"/> of <paramref name="handler"/> into the epoll
+    /// set (a session stops or resumes reading its socket).
+    /// </summary>
+    public void UpdateEvents(IReactorHandler handler)
+    {
+        foreach (var (token, h) in _handlers)
+        {
+            if (ReferenceEquals(h, handler))
+            {
+                _epoll.Modify(handler.Fd, handler.Events, token);
+                return;
+            }
+        }
+    }
+
     /// <summary>Makes the reactor run a pass soon (a handler gained waiters, or a command was queued).</summary>
     public void Wake()
     {
@@ -100,6 +131,7 @@ internal sealed class ShmipcReactor
             work |= PollHandlers();
             if (work)
             {
+                Volatile.Write(ref _waiterPollMs, 1);
                 lastWork = Stopwatch.GetTimestamp();
                 if (!spinning)
                 {
@@ -133,7 +165,14 @@ internal sealed class ShmipcReactor
                 continue;
             }
 
-            var timeout = AnyWaiters() ? 1 : -1;
+            var timeout = -1;
+            if (AnyWaiters())
+            {
+                timeout = Volatile.Read(ref _waiterPollMs);
+                // A CAS, not a write: a reset by WakeForWaiter in between must not be overwritten.
+                Interlocked.CompareExchange(ref _waiterPollMs, Math.Min(timeout * 2, MaxWaiterPollMs), timeout);
+            }
+
             var n = _epoll.Wait(_events, timeout);
             Interlocked.Exchange(ref _parked, 0);
             Dispatch(n);

@@ -28,8 +28,22 @@ internal sealed partial class Session
         _inReactorCallback = true;
         try
         {
+            if (Budget.IsPaused)
+            {
+                // Readers freed enough of the budget (they woke us): read the socket and the queue again.
+                if (Budget.TryResume())
+                {
+                    ShmipcReactor.Shared.UpdateEvents(this);
+                    work = true;
+                }
+            }
+
             // Dispatch can run user code (RunContinuationsOnReactor) that closes this session: the drain stops then.
-            work = DrainReceiveQueue();
+            if (!Budget.IsPaused)
+            {
+                work |= DrainReceiveQueue(budgeted: true);
+            }
+
             if (!IsClosed && Volatile.Read(ref _waiterCount) > 0)
             {
                 ReleaseWaitersIfRoom();
@@ -70,9 +84,23 @@ internal sealed partial class Session
         _inReactorCallback = true;
         try
         {
+            // The peer stopped writing (or the connection broke): what is left in the socket is bounded by its buffer,
+            // so read it all whatever the budget, and close.
+            var peerDone = (events & (EpollHandle.EPOLLHUP | EpollHandle.EPOLLERR | EpollHandle.EPOLLRDHUP)) != 0;
+            if (!peerDone && Budget.IsPaused)
+            {
+                // An event epoll collected before the pause took the socket out of the read set.
+                return false;
+            }
+
             var eof = false;
             while (true)
             {
+                if (!peerDone && PauseIfBudgetFull())
+                {
+                    break;
+                }
+
                 var span = _receiveBuffer.GetWriteSpan(Math.Min(ReceiveChunk, Options.MaxFrameLength));
                 var n = Socket.TryReceive(span);
                 if (n < 0)
@@ -115,16 +143,63 @@ internal sealed partial class Session
         return true;
     }
 
-    private bool DrainReceiveQueue()
+    /// <summary>Dispatches queued elements; a budgeted drain stops (and pauses the session) when the receive budget is full.</summary>
+    /// <param name="budgeted">
+    /// false for the drains that keep a stream's order before a socket frame (StreamClose, FallbackData) or before the
+    /// close: those must empty the queue, and what they deliver is bounded by the queue and the shared memory.
+    /// </param>
+    private bool DrainReceiveQueue(bool budgeted = false)
     {
+        // The peer may have writers waiting for room only if the queue was full (checked once per drain, not per element).
+        var wasFull = _recvQueue.Count >= _recvQueue.Capacity;
         var work = false;
-        while (!IsClosed && _recvQueue.TryPop(out var element))
+        while (!IsClosed)
         {
+            if (budgeted && PauseIfBudgetFull())
+            {
+                break;
+            }
+
+            if (!_recvQueue.TryPop(out var element))
+            {
+                break;
+            }
+
             work = true;
             Dispatch(element);
         }
 
+        if (wasFull && work && !IsClosed)
+        {
+            SignalRoom();
+        }
+
         return work;
+    }
+
+    /// <summary>
+    /// Pauses the session when its readers left the receive budget full: the socket leaves the epoll read set and the
+    /// queue is not drained, until a reader's take wakes the reactor (Poll resumes). True when paused.
+    /// </summary>
+    private bool PauseIfBudgetFull()
+    {
+        if (!Budget.IsFull)
+        {
+            return false;
+        }
+
+        var wasPaused = Budget.IsPaused;
+        if (!Budget.TryPause())
+        {
+            return false;
+        }
+
+        if (!wasPaused)
+        {
+            ShmipcReactor.Shared.UpdateEvents(this);
+        }
+
+        return true;
     }
 
     private void ParseFrames()

@@ -151,7 +151,7 @@ internal sealed partial class Session
                 ReleaseWaitersIfRoom();
             }
 
-            ShmipcReactor.Shared.Wake();
+            ShmipcReactor.Shared.WakeForWaiter();
             try
             {
                 await waiter.Task.WaitAsync(token).ConfigureAwait(false);
@@ -196,6 +196,49 @@ internal sealed partial class Session
         }
     }
 
+    /// <summary>
+    /// Reactor thread: the peer's queue to us was full and a drain made room. A SyncEvent tells the peer, so a
+    /// Shmipc.NET writer waiting for room resumes now rather than on its reactor's next poll (which backs off to 50 ms
+    /// while nothing changes). shmipc-go and shmipc-rs take it as a spurious wake-up: an empty drain (docs/PROTOCOL.md §6).
+    /// Never blocks the reactor: skipped while another thread writes the socket or the socket buffer is full; the
+    /// peer's poll is the safety net.
+    /// </summary>
+    private void SignalRoom()
+    {
+        if (!Monitor.TryEnter(_socketLock))
+        {
+            return;
+        }
+
+        try
+        {
+            if (IsClosed)
+            {
+                return;
+            }
+
+            var sent = Socket.TrySend(_pollingFrame);
+            if (sent > 0 && sent < _pollingFrame.Length)
+            {
+                // A frame is never left half-written (rare: an 8-byte send rarely splits).
+                Socket.SendAll(_pollingFrame.AsSpan(sent), Options.WriteTimeout);
+            }
+
+            if (sent > 0)
+            {
+                Metrics.SyncSent();
+            }
+        }
+        catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
+        {
+            // A broken connection, or a session released meanwhile: the receive side sees it and closes the session.
+        }
+        finally
+        {
+            Monitor.Exit(_socketLock);
+        }
+    }
+
     /// <summary>Wakes the peer after a put whose working-flag CAS succeeded (docs/PROTOCOL.md §6).</summary>
     private void SendPolling()
     {
@@ -209,9 +252,20 @@ internal sealed partial class Session
     /// </summary>
     private void SendFallback(SessionStream stream, LeaseCore core, int token)
     {
+        var payloadLength = core.Length;
+        if ((long)payloadLength + ProtocolConstants.FallbackDataHeaderLength > Options.MaxFrameLength)
+        {
+            // Refused before anything is sent (the stream does not even enter fallback): the peer would close the
+            // session on such a frame, and a message cannot be split (each FallbackData frame is one message).
+            throw new ShmipcException(
+                ShmipcErrorCode.MessageTooLarge,
+                $"session {Name}, stream {stream.Id}: a message of {payloadLength} bytes does not fit in shared memory and is too large for the socket path " +
+                $"(at most {Options.MaxFrameLength - ProtocolConstants.FallbackDataHeaderLength} bytes with MaxFrameLength {Options.MaxFrameLength}); the message was not sent.");
+        }
+
         stream.EnterFallback();
         Span<byte> header = stackalloc byte[ProtocolConstants.FallbackDataHeaderLength];
-        FallbackDataHeader.WriteHeader(header, Version, stream.Id, 0, core.Length);
+        FallbackDataHeader.WriteHeader(header, Version, stream.Id, 0, payloadLength);
         WriteSocket(header, core.GetSequence(), messageFrame: true);
         Metrics.FallbackWritten();
         core.TryRelease(token);

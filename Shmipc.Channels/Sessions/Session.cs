@@ -24,6 +24,8 @@ namespace Shmipc.Channels.Sessions;
 //   notices only try-enter it, then the socket is shut down before anything else is torn down; the stuck send wakes
 //   (EPIPE) and WriteSocket reports the session's close instead of the socket's symptom (or an ObjectDisposedException
 //   once ReleaseResources disposed the handle; SafeHandle ref counting keeps the fd valid during a call).
+// - Receive budget (ReceiveBudget): deliveries count on the reactor, takes uncount on reader threads; while it is full
+//   the reactor neither reads the socket (EPOLLIN off) nor drains the queue, and a reader that frees it wakes the reactor.
 internal sealed partial class Session : IReactorHandler, IDisposable
 {
     private const int Open = 0;
@@ -76,6 +78,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             _ => Stopwatch.Frequency / 20_000,                     // 50 µs
         };
         Logger = ShmipcLog.For(options);
+        Budget = new ReceiveBudget(options.ReceiveBudgetBytes, options.ReceiveBudgetMessages, ShmipcReactor.Shared.Wake);
         Public = new ShmipcSession(this);
     }
 
@@ -92,6 +95,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     public ShmipcOptions Options { get; }
 
     public SessionMetrics Metrics { get; } = new();
+
+    /// <summary>What the readers hold and have not taken; when full the session stops reading (see ReceiveBudget).</summary>
+    public ReceiveBudget Budget { get; }
 
     /// <summary>Where this session logs (a no-op logger unless the options carry a factory).</summary>
     public ILogger Logger { get; }
@@ -286,11 +292,14 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     int IReactorHandler.Fd => Socket.Fd;
 
-    uint IReactorHandler.Events => EpollHandle.EPOLLIN | EpollHandle.EPOLLRDHUP;
+    // While the receive budget is full the socket is not read: only the peer's hang-up (RDHUP; HUP and ERR always) wakes us.
+    uint IReactorHandler.Events => Budget.IsPaused ? EpollHandle.EPOLLRDHUP : EpollHandle.EPOLLIN | EpollHandle.EPOLLRDHUP;
 
     public long SpinTicks { get; }
 
-    bool IReactorHandler.HasWaiters => Volatile.Read(ref _waiterCount) > 0;
+    // Writers waiting for queue room, or a paused receive side that readers have freed (its resume must not be lost
+    // if the reader's wake-up raced the reactor going to sleep).
+    bool IReactorHandler.HasWaiters => Volatile.Read(ref _waiterCount) > 0 || Budget.IsResumable;
 
     void IReactorHandler.EnterSpin()
     {
@@ -300,7 +309,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         }
     }
 
-    bool IReactorHandler.TryPark() => IsClosed || _recvQueue.MarkNotWorking();
+    // Paused: the queue is not drained, so keep the working flag as it is (set, the peer sends no SyncEvents we would
+    // not read anyway); Poll drains again after the resume and a later TryPark clears it.
+    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || _recvQueue.MarkNotWorking();
 
     void IReactorHandler.OnFault(Exception error) =>
         Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));

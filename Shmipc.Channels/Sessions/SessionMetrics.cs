@@ -17,6 +17,7 @@ internal sealed class SessionMetrics
     private static readonly Counter<long> s_queueFull = s_meter.CreateCounter<long>("shmipc.queue_full", description: "Writes that found the IO queue full.");
     private static readonly Counter<long> s_syncSent = s_meter.CreateCounter<long>("shmipc.sync_events_sent", description: "Wake-up (SyncEvent) frames sent to peers.");
     private static readonly Counter<long> s_syncReceived = s_meter.CreateCounter<long>("shmipc.sync_events_received", description: "Wake-up (SyncEvent) frames received from peers.");
+    private static readonly Counter<long> s_receivePaused = s_meter.CreateCounter<long>("shmipc.receive_budget_pauses", description: "Times a session stopped reading its socket and IO queue because its readers left the receive budget full.");
     private static readonly UpDownCounter<long> s_activeStreams = s_meter.CreateUpDownCounter<long>("shmipc.active_streams", description: "Open streams.");
 
     private long _allocFailed;
@@ -73,6 +74,8 @@ internal sealed class SessionMetrics
         Interlocked.Increment(ref _syncReceived);
         s_syncReceived.Add(1);
     }
+
+    public static void ReceivePaused() => s_receivePaused.Add(1);
 
     public static void StreamOpened() => s_activeStreams.Add(1);
 

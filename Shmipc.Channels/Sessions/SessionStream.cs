@@ -7,8 +7,8 @@ namespace Shmipc.Channels.Sessions;
 /// </summary>
 // Design:
 // - Inbound: the reactor thread is the only writer of _input (a single-writer unbounded channel); readers are user
-//   threads. Back-pressure on the receive side is the sender's: unread messages hold shared-memory slices, and a
-//   sender that runs out of slices falls back to the socket (shmipc semantics).
+//   threads. The channel itself is unbounded, but the session's ReceiveBudget bounds what all its inputs hold: every
+//   delivery is counted, every take (OnTaken) uncounted, and a full budget stops the session reading.
 // - _localClosed / _remoteClosed are set once (Interlocked) and never cleared. shmipc has no half-open write side:
 //   after the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
 // - A stream is released (removed from the session) once both sides closed it: by Dispose, by the later of the two
@@ -67,9 +67,28 @@ internal sealed class SessionStream
     public void Deliver(LeaseCore core)
     {
         var lease = new ShmLease(core);
-        if (IsRemoteClosed || Volatile.Read(ref _inputDone) != 0 || Volatile.Read(ref _removed) != 0 || !_input.Writer.TryWrite(lease))
+        if (IsRemoteClosed || Volatile.Read(ref _inputDone) != 0 || Volatile.Read(ref _removed) != 0)
         {
             lease.Dispose();
+            return;
+        }
+
+        // Counted before the write: a reader may take it (OnTaken) before TryWrite returns.
+        var length = core.Length;
+        Session.Budget.OnDelivered(length);
+        if (!_input.Writer.TryWrite(lease))
+        {
+            Session.Budget.OnTaken(length);
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>A reader took <paramref name="lease"/> from the input (or it is dropped unread): it leaves the receive budget.</summary>
+    public void OnTaken(ShmLease lease)
+    {
+        if (lease.CoreOrNull is { } core)
+        {
+            Session.Budget.OnTaken(core.Length);
         }
     }
 
@@ -144,6 +163,7 @@ internal sealed class SessionStream
     {
         while (_input.Reader.TryRead(out var lease))
         {
+            OnTaken(lease);
             lease.Dispose();
         }
     }

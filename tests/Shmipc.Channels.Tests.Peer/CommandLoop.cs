@@ -7,8 +7,9 @@ namespace Shmipc.Channels.Tests.Peer;
 /// <list type="bullet">
 /// <item><c>open N</c> (client): opens N streams, greets on each, echoes; answers <c>OPENED session id,id,…</c>.</item>
 /// <item><c>close SESSION ID</c>: closes that stream towards the other side; answers <c>CLOSED SESSION ID</c>.</item>
-/// <item><c>stats SESSION</c>: answers <c>STATS SESSION active=… fallbackWrites=… fallbackReads=…</c> or <c>STATS SESSION missing</c>.</item>
 /// <item><c>memory</c>: collects garbage fully and answers <c>MEMORY managed=BYTES</c> (the live managed heap, pooled arrays included).</item>
+/// <item><c>stats SESSION</c>: answers <c>STATS SESSION active=… fallbackWrites=… fallbackReads=… … pauses=… rssKiB=…</c> or <c>STATS SESSION missing</c>.</item>
+/// <item><c>cpu</c>: answers <c>CPU us=… jitUs=… rssKiB=…</c>: CPU time (µs) of this process's threads but the background JIT, of the JIT, and resident memory.</item>
 /// </list>
 /// </summary>
 internal sealed class CommandLoop(SessionTable table, Func<int, Task>? open)
@@ -56,13 +57,18 @@ internal sealed class CommandLoop(SessionTable table, Func<int, Task>? open)
                 break;
             case "stats" when words.Length == 2:
                 Console.WriteLine(table.TryGetSession(words[1], out var s)
-                    ? $"STATS {s.Name} active={s.ActiveStreamCount} fallbackWrites={s.FallbackWriteCount} fallbackReads={s.FallbackReadCount} closed={s.IsClosed}"
+                    ? $"STATS {s.Name} active={s.ActiveStreamCount} fallbackWrites={s.FallbackWriteCount} fallbackReads={s.FallbackReadCount} closed={s.IsClosed}" +
+                      $" bufferedMessages={s.ReceiveBufferedMessages} bufferedBytes={s.ReceiveBufferedBytes} pauses={s.ReceivePauseCount} syncSent={s.SyncEventsSent} syncReceived={s.SyncEventsReceived} rssKiB={ProcessStats.ResidentKiB()}"
                     : $"STATS {words[1]} missing");
                 break;
             case "memory" when words.Length == 1:
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MEMORY managed={GC.GetTotalMemory(forceFullCollection: true)}"));
+                break;
+            case "cpu" when words.Length == 1:
+                var (threads, jit) = ProcessStats.CpuMicroseconds();
+                Console.WriteLine(FormattableString.Invariant($"CPU us={threads} jitUs={jit} rssKiB={ProcessStats.ResidentKiB()}"));
                 break;
             default:
                 Console.WriteLine($"COMMAND-UNKNOWN {string.Join(' ', words)}");

@@ -1,49 +1,63 @@
 namespace Shmipc.Channels.Tests.Peer;
 
-/// <summary><c>serve</c>: a listener whose sessions echo (or sink) every message on every stream.</summary>
+/// <summary>
+/// <c>serve</c>: a listener whose sessions echo (or sink) every message on every stream, or (hold) accept streams and
+/// never read them. Sessions that end other than by a local close are reported as <c>SESSION-FAIL</c> lines.
+/// </summary>
 internal static class EchoServer
 {
     public static async Task<int> RunAsync(PeerArguments args)
     {
         var table = new SessionTable();
-        await using var listener = ShmipcListener.Bind(args.SocketPath, new ShmipcServerOptions
-        {
-            HandshakeTimeout = TimeSpan.FromSeconds(5),
-            AllowedClientUserIds = args.AllowUid is { } uid ? [uid] : [],
-        });
-        Console.WriteLine($"READY {args.SocketPath} mode={(args.Echo ? "echo" : "sink")}");
-        var accepting = AcceptAsync(listener, table, args.Echo);
+        await using var listener = ShmipcListener.Bind(args.SocketPath, args.CreateServerOptions());
+        Console.WriteLine($"READY {args.SocketPath} mode={(args.Hold ? "hold" : args.Echo ? "echo" : "sink")}");
+        var accepting = AcceptAsync(listener, table, args.Echo, args.Hold);
         var failures = ReportHandshakeFailuresAsync(listener);
+        var sessionFailures = ReportSessionFailuresAsync(listener);
         await new CommandLoop(table, open: null).RunAsync();
 
         // stdin closed: dispose the listener (closes every session, removes the socket file), then leave.
         await listener.DisposeAsync();
-        await Task.WhenAll(accepting, failures);
+        await Task.WhenAll(accepting, failures, sessionFailures);
         return 0;
     }
 
-    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, bool echo)
+    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, bool echo, bool hold)
     {
         await foreach (var session in listener.Sessions.ReadAllAsync())
         {
             table.Add(session);
-            _ = ServeAsync(session, table, echo);
+            _ = ServeAsync(session, table, echo, hold);
         }
     }
 
-    private static async Task ServeAsync(ShmipcSession session, SessionTable table, bool echo)
+    private static async Task ServeAsync(ShmipcSession session, SessionTable table, bool echo, bool hold)
     {
         try
         {
             await foreach (var stream in session.IncomingStreams.ReadAllAsync())
             {
                 table.Add(stream);
+                if (hold)
+                {
+                    Console.WriteLine($"HOLDING {session.Name} {stream.Id}");
+                    continue;
+                }
+
                 _ = StreamEcho.RunAsync(stream, echo);
             }
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {
             // The session failed; SessionTable reports why.
+        }
+    }
+
+    private static async Task ReportSessionFailuresAsync(ShmipcListener listener)
+    {
+        await foreach (var failure in listener.SessionFailures.ReadAllAsync())
+        {
+            Console.WriteLine($"SESSION-FAIL {StreamEcho.Describe(failure)}");
         }
     }
 

@@ -15,8 +15,32 @@ internal sealed class PeerArguments
 
     public string SocketPath { get; }
 
-    /// <summary><c>--mode echo|sink</c> (serve): echo every message back, or only count and drop it.</summary>
+    /// <summary><c>--mode echo|sink|hold</c> (serve): echo every message back, or only count and drop it.</summary>
     public bool Echo { get; private set; } = true;
+
+    /// <summary><c>--mode hold</c> (serve): accept streams and never read them (a stalled consumer).</summary>
+    public bool Hold { get; private set; }
+
+    /// <summary><c>--budget-messages N</c>: the session's <see cref="ShmipcOptions.ReceiveBudgetMessages"/>.</summary>
+    public int? BudgetMessages { get; private set; }
+
+    /// <summary><c>--budget-bytes N</c>: the session's <see cref="ShmipcOptions.ReceiveBudgetBytes"/>.</summary>
+    public long? BudgetBytes { get; private set; }
+
+    /// <summary><c>--queue N</c>: the client's IO queue capacity.</summary>
+    public int? QueueCapacity { get; private set; }
+
+    /// <summary><c>--size N</c>: message size of the writer verbs. Default 256.</summary>
+    public int Size { get; private set; } = 256;
+
+    /// <summary><c>--count N</c>: messages the wait-writer verb writes. Default 10000.</summary>
+    public int Count { get; private set; } = 10000;
+
+    /// <summary><c>--seconds S</c>: how long the flood verb writes. Default 8.</summary>
+    public double Seconds { get; private set; } = 8;
+
+    /// <summary><c>--write-timeout-ms N</c>: the client's <see cref="ShmipcOptions.WriteTimeout"/>.</summary>
+    public int? WriteTimeoutMs { get; private set; }
 
     /// <summary><c>--memfd</c> (default) or <c>--file</c> for the client verbs.</summary>
     public MemoryMapType MemoryMapType { get; private set; } = MemoryMapType.MemFd;
@@ -32,9 +56,6 @@ internal sealed class PeerArguments
 
     /// <summary><c>--kind K</c>: which fault a hostile verb injects.</summary>
     public string Kind { get; private set; } = "";
-
-    /// <summary><c>--queue N</c>: IO queue capacity of the stall verb.</summary>
-    public uint QueueCapacity { get; private set; } = 1024;
 
     /// <summary><c>--streams N</c>: streams the crash verb writes on.</summary>
     public int Streams { get; private set; } = 2;
@@ -58,7 +79,7 @@ internal sealed class PeerArguments
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall> <socketPath> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer> <socketPath> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);
@@ -67,12 +88,35 @@ internal sealed class PeerArguments
             switch (args[i])
             {
                 case "--mode":
-                    parsed.Echo = Next(args, ref i) switch
+                    var mode = Next(args, ref i);
+                    if (mode is not ("echo" or "sink" or "hold"))
                     {
-                        "echo" => true,
-                        "sink" => false,
-                        var other => throw new ArgumentException($"unknown mode '{other}' (echo or sink)"),
-                    };
+                        throw new ArgumentException($"unknown mode '{mode}' (echo, sink or hold)");
+                    }
+
+                    parsed.Echo = mode == "echo";
+                    parsed.Hold = mode == "hold";
+                    break;
+                case "--budget-messages":
+                    parsed.BudgetMessages = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--budget-bytes":
+                    parsed.BudgetBytes = long.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--queue":
+                    parsed.QueueCapacity = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--size":
+                    parsed.Size = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--count":
+                    parsed.Count = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--seconds":
+                    parsed.Seconds = double.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--write-timeout-ms":
+                    parsed.WriteTimeoutMs = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
                 case "--memfd":
                     parsed.MemoryMapType = MemoryMapType.MemFd;
@@ -107,9 +151,6 @@ internal sealed class PeerArguments
                 case "--allow-uid":
                     parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
-                case "--queue":
-                    parsed.QueueCapacity = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
-                    break;
                 case "--streams":
                     parsed.Streams = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
@@ -141,7 +182,43 @@ internal sealed class PeerArguments
             options.SizeClasses = [new BufferSizeClass(slice, 100)];
         }
 
+        if (QueueCapacity is { } queue)
+        {
+            options.QueueCapacity = queue;
+        }
+
+        Apply(options);
         return options;
+    }
+
+    /// <summary>Server options from the arguments; handshakes get 5 s because the machine may be busy.</summary>
+    public ShmipcServerOptions CreateServerOptions()
+    {
+        var options = new ShmipcServerOptions
+        {
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+            AllowedClientUserIds = AllowUid is { } uid ? [uid] : [],
+        };
+        Apply(options);
+        return options;
+    }
+
+    private void Apply(ShmipcOptions options)
+    {
+        if (BudgetMessages is { } messages)
+        {
+            options.ReceiveBudgetMessages = messages;
+        }
+
+        if (BudgetBytes is { } bytes)
+        {
+            options.ReceiveBudgetBytes = bytes;
+        }
+
+        if (WriteTimeoutMs is { } ms)
+        {
+            options.WriteTimeout = TimeSpan.FromMilliseconds(ms);
+        }
     }
 
     private static string Next(string[] args, ref int i)

@@ -17,6 +17,8 @@ internal static class Program
                 "crash-midway" => await CrashMidway.RunAsync(parsed),
                 "announce" => AnnounceFiles.Run(parsed),
                 "stall" => await Stall.RunAsync(parsed),
+                "flood" => await Flood.RunAsync(parsed),
+                "wait-writer" => await WaitWriter.RunAsync(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }

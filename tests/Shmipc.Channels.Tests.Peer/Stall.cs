@@ -16,7 +16,7 @@ internal static class Stall
 
     public static async Task<int> RunAsync(PeerArguments args)
     {
-        using var raw = RawClientSession.Connect(args.SocketPath, args.QueueCapacity);
+        using var raw = RawClientSession.Connect(args.SocketPath, (uint)(args.QueueCapacity ?? 1024));
         var hello = Encoding.ASCII.GetBytes($"hello {StreamId}");
         if (!raw.Manager.TryAllocate(hello.Length, out var slice))
         {
