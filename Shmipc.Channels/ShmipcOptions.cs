@@ -42,6 +42,19 @@ public abstract class ShmipcOptions
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// What a writer does when shared memory has no free slice for its message. Default
+    /// <see cref="ExhaustionPolicy.Fallback"/> (over the socket, as shmipc does).
+    /// </summary>
+    public ExhaustionPolicy ExhaustionPolicy { get; set; } = ExhaustionPolicy.Fallback;
+
+    /// <summary>
+    /// Whether to record where each lease was rented or read (a stack trace per message: for diagnosis only), so a
+    /// lease collected without <see cref="ShmLease.Dispose"/> is reported with that place. Leaked leases are reported
+    /// (log and the <c>shmipc.leases_leaked</c> counter) and their slices returned either way. Default false.
+    /// </summary>
+    public bool TrackLeaseOrigins { get; set; }
+
     /// <summary>Checks the settings and throws <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.InvalidConfiguration"/> on the first bad one.</summary>
     public virtual void Validate()
     {
@@ -60,6 +73,7 @@ public abstract class ShmipcOptions
         Require(WriteTimeout > TimeSpan.Zero || WriteTimeout == Timeout.InfiniteTimeSpan, $"{nameof(WriteTimeout)} must be positive or infinite, not {WriteTimeout}.");
         Require(MaxFrameLength >= 4096, $"{nameof(MaxFrameLength)} must be at least 4096 bytes, not {MaxFrameLength}.");
         Require(Enum.IsDefined(PollingMode), $"{nameof(PollingMode)} {PollingMode} is not defined.");
+        Require(Enum.IsDefined(ExhaustionPolicy), $"{nameof(ExhaustionPolicy)} {ExhaustionPolicy} is not defined.");
     }
 
     /// <summary>Throws an <see cref="ShmipcErrorCode.InvalidConfiguration"/> exception unless <paramref name="condition"/> holds.</summary>

@@ -51,6 +51,12 @@ public sealed class ShmipcSession : IAsyncDisposable
     /// <summary>Wake-up frames received from the peer (shmipc <c>ReceiveSyncEventCount</c>).</summary>
     public long SyncEventsReceived => _session.Metrics.SyncEventsReceived;
 
+    /// <summary>
+    /// A snapshot of the buffer region (slices total, free, in use) and of this session's leases in this process
+    /// (held, and leaked: collected without <see cref="ShmLease.Dispose"/>, their slices reclaimed).
+    /// </summary>
+    public ShmipcSessionStatistics Statistics => _session.GetStatistics();
+
     internal Session Engine => _session;
 
     /// <summary>

@@ -11,7 +11,9 @@ namespace Shmipc.Channels.Channels;
 // Design: a thin wrapper over a single-writer unbounded Channel (the reactor thread writes, user threads read); all
 // state lives in the inner channel. The spin is on the reader's own thread, bounded by spinTicks (0 in LowCpu mode),
 // and yields the core on every round so the producer (the reactor, the peer) is not starved on small machines.
-internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long spinTicks) : ChannelReader<ShmLease>
+// With trackOrigins (ShmipcOptions.TrackLeaseOrigins) every lease handed out is stamped with the reader's stack trace,
+// so a leak report can say where it was read: one StackTrace per message, a diagnostic mode only.
+internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long spinTicks, bool trackOrigins) : ChannelReader<ShmLease>
 {
     /// <inheritdoc />
     public override Task Completion => inner.Completion;
@@ -26,7 +28,20 @@ internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long sp
     public override bool CanPeek => inner.CanPeek;
 
     /// <inheritdoc />
-    public override bool TryRead(out ShmLease item) => inner.TryRead(out item);
+    public override bool TryRead(out ShmLease item)
+    {
+        if (!inner.TryRead(out item))
+        {
+            return false;
+        }
+
+        if (trackOrigins)
+        {
+            Stamp(item);
+        }
+
+        return true;
+    }
 
     /// <inheritdoc />
     public override bool TryPeek(out ShmLease item) => inner.TryPeek(out item);
@@ -45,17 +60,32 @@ internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long sp
     /// <inheritdoc />
     public override ValueTask<ShmLease> ReadAsync(CancellationToken cancellationToken = default)
     {
-        if (inner.TryRead(out var item))
+        if (TryRead(out var item))
         {
             return new ValueTask<ShmLease>(item);
         }
 
-        if (SpinUntilAvailable(cancellationToken) && inner.TryRead(out item))
+        if (SpinUntilAvailable(cancellationToken) && TryRead(out item))
         {
             return new ValueTask<ShmLease>(item);
         }
 
-        return inner.ReadAsync(cancellationToken);
+        return trackOrigins ? ReadTrackedAsync(cancellationToken) : inner.ReadAsync(cancellationToken);
+    }
+
+    private static void Stamp(ShmLease item)
+    {
+        if (item.CoreOrNull is { } core && core.Token == item.TokenValue)
+        {
+            core.SetOrigin(new StackTrace(2, true));
+        }
+    }
+
+    private async ValueTask<ShmLease> ReadTrackedAsync(CancellationToken cancellationToken)
+    {
+        var item = await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+        Stamp(item);
+        return item;
     }
 
     private bool SpinUntilAvailable(CancellationToken cancellationToken)

@@ -14,6 +14,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
     private readonly SessionStream _stream;
     private Exception? _completion;
     private int _completed;
+    private volatile bool _waitingForSlices;
 
     public StreamChannelWriter(SessionStream stream) => _stream = stream;
 
@@ -28,7 +29,14 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             return false;
         }
 
-        return Session.TrySend(_stream, core, item.TokenValue);
+        if (Session.TrySend(_stream, core, item.TokenValue))
+        {
+            return true;
+        }
+
+        // ExhaustionPolicy.Wait: a message still on the heap waits for slices, not for queue room.
+        _waitingForSlices = core.IsHeap;
+        return false;
     }
 
     /// <inheritdoc />
@@ -44,7 +52,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             return error is null ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(error);
         }
 
-        return Session.HasQueueRoom ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
+        return Session.HasQueueRoom && !_waitingForSlices ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -85,6 +93,12 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 
     private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
     {
+        if (_waitingForSlices)
+        {
+            await Session.WaitForSlicesAsync(null, cancellationToken).ConfigureAwait(false);
+            _waitingForSlices = false;
+        }
+
         await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
         return !IsDone(out _);
     }
@@ -95,7 +109,16 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
         {
             try
             {
-                await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+                if (item.CoreOrNull is { IsHeap: true } core && core.Token == item.TokenValue)
+                {
+                    // Exhausted shared memory (ExhaustionPolicy.Wait): its own error, not a closed channel.
+                    await Session.WaitForSlicesAsync(core, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (TryWrite(item))
                 {
                     return;
@@ -106,7 +129,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                     throw new ChannelClosedException(error);
                 }
             }
-            catch (ShmipcException e)
+            catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.NoMoreBuffer)
             {
                 throw new ChannelClosedException(e);
             }
