@@ -73,11 +73,12 @@ internal sealed class StreamChannelReader(ChannelReader<ShmLease> inner, long sp
         return trackOrigins ? ReadTrackedAsync(cancellationToken) : inner.ReadAsync(cancellationToken);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Stamp(ShmLease item)
     {
         if (item.CoreOrNull is { } core && core.Token == item.TokenValue)
         {
-            core.SetOrigin(new StackTrace(2, true));
+            core.SetOrigin(new StackTrace(1, true));
         }
     }
 
