@@ -8,7 +8,9 @@ namespace Shmipc.Channels.Channels;
 /// timeout) when the IO queue is full; completing it closes the stream.
 /// </summary>
 // Design: stateless besides the stream; TryWrite is the whole fast path (no allocation, no await). WaitToWriteAsync
-// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances.
+// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances. Under
+// ExhaustionPolicy.Wait a message still on the heap waits for free slices instead (Session.WaitForSlicesAsync);
+// _waitingForSlices (volatile, any writer thread) makes WaitToWriteAsync wait for slices after such a TryWrite.
 internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 {
     private readonly SessionStream _stream;
