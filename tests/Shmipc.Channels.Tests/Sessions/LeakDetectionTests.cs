@@ -129,6 +129,56 @@ public sealed class LeakDetectionTests
         Assert.False(stream.IsInFallback);
     }
 
+    [Fact]
+    public async Task An_undisposed_rented_lease_is_reported_with_where_it_was_rented_and_its_slices_come_back()
+    {
+        using var logs = new CapturingLoggerFactory();
+        using var path = new TempSocketPath();
+        await using var listener = ShmipcListener.Bind(path.Path);
+        using var cts = new CancellationTokenSource(Timeout);
+        var options = TinyOptions();
+        options.LoggerFactory = logs;
+        options.TrackLeaseOrigins = true;
+        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
+        await using var server = await listener.AcceptAsync(cts.Token);
+        var stream = client.OpenStream();
+        var free = client.Statistics.SlicesFree;
+
+        RentWriteAndDrop(stream, 3);
+        Assert.Equal(free - 3, client.Statistics.SlicesFree);
+        Assert.Equal(1, client.Statistics.LeasesHeld);
+        Assert.Equal(3, client.Statistics.SlicesHeld);
+
+        await WaitForAsync(
+            () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                return client.Statistics.LeasesLeaked == 1;
+            },
+            "the dropped lease to be collected");
+        var statistics = client.Statistics;
+        Assert.Equal(3, statistics.SlicesReclaimed);
+        Assert.Equal(free, statistics.SlicesFree);
+        Assert.Equal(0, statistics.LeasesHeld);
+        var warning = Assert.Single(logs.Lines, l => l.Message.Contains("garbage-collected without Dispose", StringComparison.Ordinal));
+        Assert.Contains("a rented lease", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("It was rented at:", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(RentWriteAndDrop), warning.Message, StringComparison.Ordinal);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RentWriteAndDrop(ShmipcStream stream, int slices)
+    {
+        var lease = stream.Rent();
+        for (var i = 0; i < slices; i++)
+        {
+            var span = lease.GetSpan();
+            span.Fill((byte)i);
+            lease.Advance(span.Length);
+        }
+    }
+
     // Not inlined, so no lease outlives this frame in a register or a hoisted local.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ReadAndDrop(ShmipcStream stream, int count)
