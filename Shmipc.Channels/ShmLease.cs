@@ -15,8 +15,11 @@ namespace Shmipc.Channels;
 /// afterwards is a no-op. A lease is a small struct over a pooled object: copies refer to the same message.</para>
 /// <para>Messages larger than one slice are written in pieces: <see cref="GetSpan"/> with no size hint returns the rest
 /// of the current slice or a fresh slice, and the message becomes a chain of slices. A size hint larger than the
-/// largest slice, or exhausted shared memory, moves the message to the heap; it then travels over the socket
-/// (shmipc fallback).</para>
+/// largest slice moves the message to the heap, and it travels over the socket (shmipc fallback). When shared memory
+/// is exhausted, <see cref="ShmipcOptions.ExhaustionPolicy"/> decides: fall back to the socket, wait in
+/// <see cref="ShmipcStream.Output"/> for free slices, or throw here.</para>
+/// <para>A lease that is garbage-collected without being disposed is reported (log, <c>shmipc.leases_leaked</c>) and
+/// its slices are returned; do not keep using a span of a lease you no longer reference.</para>
 /// </remarks>
 public readonly struct ShmLease : IDisposable, IBufferWriter<byte>, IEquatable<ShmLease>
 {

@@ -60,6 +60,19 @@ public abstract class ShmipcOptions
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// What a writer does when shared memory has no free slice for its message. Default
+    /// <see cref="ExhaustionPolicy.Fallback"/> (over the socket, as shmipc does).
+    /// </summary>
+    public ExhaustionPolicy ExhaustionPolicy { get; set; } = ExhaustionPolicy.Fallback;
+
+    /// <summary>
+    /// Whether to record where each lease was rented or read (a stack trace per message: for diagnosis only), so a
+    /// lease collected without <see cref="ShmLease.Dispose"/> is reported with that place. Leaked leases are reported
+    /// (log and the <c>shmipc.leases_leaked</c> counter) and their slices returned either way. Default false.
+    /// </summary>
+    public bool TrackLeaseOrigins { get; set; }
+
     /// <summary>Checks the settings and throws <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.InvalidConfiguration"/> on the first bad one.</summary>
     public virtual void Validate()
     {
@@ -80,6 +93,7 @@ public abstract class ShmipcOptions
         Require(ReceiveBudgetBytes > 0, $"{nameof(ReceiveBudgetBytes)} must be positive, not {ReceiveBudgetBytes}.");
         Require(ReceiveBudgetMessages > 0, $"{nameof(ReceiveBudgetMessages)} must be positive, not {ReceiveBudgetMessages}.");
         Require(Enum.IsDefined(PollingMode), $"{nameof(PollingMode)} {PollingMode} is not defined.");
+        Require(Enum.IsDefined(ExhaustionPolicy), $"{nameof(ExhaustionPolicy)} {ExhaustionPolicy} is not defined.");
     }
 
     /// <summary>Throws an <see cref="ShmipcErrorCode.InvalidConfiguration"/> exception unless <paramref name="condition"/> holds.</summary>

@@ -52,7 +52,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 
         // With inline continuations the reactor already resumes a waiting reader without a hop: no need to spin.
         var session = stream.Session;
-        _input = new StreamChannelReader(stream, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks);
+        _input = new StreamChannelReader(stream, session.Options.RunContinuationsOnReactor ? 0 : session.SpinTicks, session.Options.TrackLeaseOrigins);
     }
 
     /// <summary>The stream id (client ids are 2, 3, 4, … as in shmipc-go).</summary>
@@ -78,6 +78,15 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public bool IsClosedByPeer => _stream.IsRemoteClosed;
 
     /// <summary>
+    /// Whether the stream's messages currently go over the socket instead of shared memory: true from the moment a
+    /// message found shared memory exhausted (<see cref="ExhaustionPolicy.Fallback"/>) or the peer's messages arrived
+    /// over the socket. Towards a Shmipc.NET peer it turns false again with the next message that finds free slices
+    /// (order is kept across both paths); towards shmipc-go or shmipc-rs it stays true for the life of the stream, as
+    /// shmipc requires. Entries are counted by the <c>shmipc.fallback_entries</c> counter.
+    /// </summary>
+    public bool IsInFallback => _stream.InFallback;
+
+    /// <summary>
     /// Rents a lease to write one message into shared memory. Write through <see cref="ShmLease.Writer"/> (or
     /// <see cref="ShmLease.GetSpan"/> / <see cref="ShmLease.Advance"/>), then pass it to <see cref="Output"/>.
     /// </summary>
@@ -90,6 +99,11 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         if (!core.TryBeginWrite(session, session.Buffer, _stream.Id))
         {
             throw session.CreateClosedException();
+        }
+
+        if (session.Options.TrackLeaseOrigins)
+        {
+            core.SetOrigin(new System.Diagnostics.StackTrace(1, true));
         }
 
         return new ShmLease(core);

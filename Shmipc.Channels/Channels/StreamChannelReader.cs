@@ -15,7 +15,9 @@ namespace Shmipc.Channels.Channels;
 // and yields the core on every round so the producer (the reactor, the peer) is not starved on small machines.
 // Every lease that leaves the inner channel through this reader is reported to the stream (OnTaken): it leaves the
 // session's receive budget, which may let a paused session read again.
-internal sealed class StreamChannelReader(SessionStream stream, long spinTicks) : ChannelReader<ShmLease>
+// With trackOrigins (ShmipcOptions.TrackLeaseOrigins) every lease handed out is stamped with the reader's stack trace,
+// so a leak report can say where it was read: one StackTrace per message, a diagnostic mode only.
+internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, bool trackOrigins) : ChannelReader<ShmLease>
 {
     private readonly ChannelReader<ShmLease> _inner = stream.RawInput;
 
@@ -39,7 +41,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks) 
             return false;
         }
 
-        stream.OnTaken(item);
+        Taken(item);
         return true;
     }
 
@@ -74,7 +76,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks) 
         if (pending.IsCompletedSuccessfully)
         {
             item = pending.Result;
-            stream.OnTaken(item);
+            Taken(item);
             return new ValueTask<ShmLease>(item);
         }
 
@@ -86,8 +88,27 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks) 
     private async ValueTask<ShmLease> ReadSlowAsync(ValueTask<ShmLease> pending)
     {
         var item = await pending.ConfigureAwait(false);
-        stream.OnTaken(item);
+        Taken(item);
         return item;
+    }
+
+    /// <summary>A lease left the inner channel through this reader.</summary>
+    private void Taken(ShmLease item)
+    {
+        stream.OnTaken(item);
+        if (trackOrigins)
+        {
+            Stamp(item);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Stamp(ShmLease item)
+    {
+        if (item.CoreOrNull is { } core && core.Token == item.TokenValue)
+        {
+            core.SetOrigin(new StackTrace(2, true));
+        }
     }
 
     private bool SpinUntilAvailable(CancellationToken cancellationToken)

@@ -13,12 +13,15 @@ namespace Shmipc.Channels.Channels;
 /// the lease stays the caller's and the stream stays usable unless the exception says the session closed.
 /// </remarks>
 // Design: stateless besides the stream; TryWrite is the whole fast path (no allocation, no await). WaitToWriteAsync
-// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances.
+// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances. Under
+// ExhaustionPolicy.Wait a message still on the heap waits for free slices instead (Session.WaitForSlicesAsync);
+// _waitingForSlices (volatile, any writer thread) makes WaitToWriteAsync wait for slices after such a TryWrite.
 internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 {
     private readonly SessionStream _stream;
     private Exception? _completion;
     private int _completed;
+    private volatile bool _waitingForSlices;
 
     public StreamChannelWriter(SessionStream stream) => _stream = stream;
 
@@ -35,13 +38,20 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 
         try
         {
-            return Session.TrySend(_stream, core, item.TokenValue);
+            if (Session.TrySend(_stream, core, item.TokenValue))
+            {
+                return true;
+            }
         }
         catch (ShmipcException e) when (e.ErrorCode != ShmipcErrorCode.Timeout && IsDone(out _))
         {
             // The session closed while the message was on its way (the lease is still the caller's).
             return false;
         }
+
+        // ExhaustionPolicy.Wait: a message still on the heap waits for slices, not for queue room.
+        _waitingForSlices = core.IsHeap;
+        return false;
     }
 
     /// <inheritdoc />
@@ -57,7 +67,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             return error is null ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(error);
         }
 
-        return Session.HasQueueRoom ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
+        return Session.HasQueueRoom && !_waitingForSlices ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -104,6 +114,12 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 
     private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
     {
+        if (_waitingForSlices)
+        {
+            await Session.WaitForSlicesAsync(null, cancellationToken).ConfigureAwait(false);
+            _waitingForSlices = false;
+        }
+
         await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
         return !IsDone(out _);
     }
@@ -114,7 +130,16 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
         {
             try
             {
-                await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+                if (item.CoreOrNull is { IsHeap: true } core && core.Token == item.TokenValue)
+                {
+                    // Exhausted shared memory (ExhaustionPolicy.Wait): its own error, not a closed channel.
+                    await Session.WaitForSlicesAsync(core, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Session.WaitForQueueRoomAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (TryWrite(item))
                 {
                     return;
@@ -125,7 +150,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
                     throw new ChannelClosedException(error);
                 }
             }
-            catch (ShmipcException e) when (e.ErrorCode is not (ShmipcErrorCode.Timeout or ShmipcErrorCode.MessageTooLarge))
+            catch (ShmipcException e) when (e.ErrorCode is not (ShmipcErrorCode.Timeout or ShmipcErrorCode.MessageTooLarge or ShmipcErrorCode.NoMoreBuffer))
             {
                 throw new ChannelClosedException(e);
             }

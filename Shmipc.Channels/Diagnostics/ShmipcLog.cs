@@ -27,4 +27,10 @@ internal static partial class ShmipcLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "shmipc handshake failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, string reason, Exception error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "shmipc session {Session}: a {Kind} lease of stream {StreamId} ({Length} bytes, {Slices} shared-memory slices) was garbage-collected without Dispose; its slices were returned to the free lists. Dispose every lease (using). {Origin}")]
+    public static partial void LeaseLeaked(ILogger logger, string session, string kind, uint streamId, int length, int slices, string origin);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "shmipc session {Session}: the peer orders fallback frames (Shmipc.NET); streams return to shared memory after a fallback.")]
+    public static partial void PeerOrdersFallback(ILogger logger, string session);
 }

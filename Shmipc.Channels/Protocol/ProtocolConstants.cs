@@ -22,6 +22,13 @@ internal static class ProtocolConstants
     public const byte MaxEventType = 9;
 
     /// <summary>
+    /// Set in the version byte of a Polling frame by which a Shmipc.NET peer says "I deliver fallback frames and order-
+    /// tagged queue elements in write order" (see Sessions/FallbackOrder). shmipc-go and shmipc-rs accept any non-zero
+    /// version in the data phase and treat the frame as an ordinary (spurious, harmless) wake-up.
+    /// </summary>
+    public const byte OrderedFallbackVersionBit = 0x80;
+
+    /// <summary>
     /// Longest path or memfd name accepted in a share-memory announcement. Go-generated names are at most
     /// 255 bytes (§9.2 "file name max"); 4096 is PATH_MAX and leaves room for other clients while keeping the
     /// announcement frame small enough to bound before its body is read (§3.1, Corrections 5).

@@ -17,6 +17,14 @@ namespace Shmipc.Channels.Sessions;
 // - While rented the core holds one reference on its SharedBuffer, so the mapping outlives every lease.
 // - _slices holds the slice-header offsets validated when the message arrived (or allocated when written); recycling
 //   uses that list, never the chain links in shared memory, which a hostile peer could have rewritten since.
+// - Leak detection: the library keeps no reference to a rented core, so a lease the user drops makes its core
+//   unreachable, and the finalizer returns its slices and reports it. Cores are pooled, so the finalizer is registered
+//   once per core created, not per message; cores in the pool are reachable and never finalized. Every Memory or
+//   ReadOnlySequence handed out goes through a NativeMemoryManager that references its core, so a core is not
+//   collected while the user still holds a view of its bytes. A core the pool discards (pool full) is Kind None and
+//   its finalizer does nothing.
+// - The session counts held leases and slices (Session.CountHeld): a core adds what it takes and removes exactly
+//   that (_counted, _countedSlices) when it is released, detached or reclaimed.
 internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 {
     private const int SliceHeaderSize = 20;
@@ -36,6 +44,10 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     private byte[]? _heap;
     private int _heapLength;
     private int _token;
+    private bool _oversize;
+    private bool _counted;
+    private int _countedSlices;
+    private StackTrace? _origin;
 
     public LeaseKind Kind { get; private set; }
 
@@ -52,6 +64,12 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 
     public bool IsHeap => _heap is not null;
 
+    /// <summary>
+    /// The message is on the heap only because shared memory was exhausted (not because a contiguous span larger than
+    /// any slice was asked for): it could still move into slices.
+    /// </summary>
+    public bool NeedsSlices => _heap is not null && !_oversize && _heapLength <= Buffer!.Manager.CapacityInBytes;
+
     public static LeaseCore Rent() => s_pool.Get();
 
     /// <summary>Starts a received shared-memory message; the caller adds the validated slices.</summary>
@@ -64,6 +82,17 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         Buffer = buffer;
         StreamId = streamId;
     }
+
+    /// <summary>The whole received chain is validated: the session counts the lease and its slices as held.</summary>
+    public void FinishReceived()
+    {
+        _counted = true;
+        _countedSlices = _sliceCount;
+        Session!.CountHeld(1, _sliceCount);
+    }
+
+    /// <summary>Where the user rented or read this lease (<see cref="ShmipcOptions.TrackLeaseOrigins"/>).</summary>
+    public void SetOrigin(StackTrace origin) => _origin = origin;
 
     /// <summary>Adds one validated slice of a received message.</summary>
     public void AddReceivedSlice(uint sliceOffset, uint dataOffset, int dataLength)
@@ -83,6 +112,8 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         payload.CopyTo(_heap);
         _heapLength = payload.Length;
         Length = payload.Length;
+        _counted = true;
+        session.CountHeld(1, 0);
     }
 
     /// <summary>
@@ -102,6 +133,8 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         Session = session;
         Buffer = buffer;
         StreamId = streamId;
+        _counted = true;
+        session.CountHeld(1, 0);
         return true;
     }
 
@@ -130,15 +163,27 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             }
         }
 
-        if (Buffer!.Manager.TryAllocate(want, out var offset))
+        var manager = Buffer!.Manager;
+        if (manager.TryAllocate(want, out var offset))
         {
             Append(offset, offset + SliceHeaderSize, 0);
+            CountSlices(1);
             return SliceData(offset);
         }
 
-        // Shared memory is exhausted (or no slice is that large): keep writing to the heap; the message then
-        // travels over the socket as FallbackData (docs/PROTOCOL.md §7), with everything written so far in front.
-        Session!.Metrics.AllocationFailed();
+        // No slice is that large: no policy can help, the message travels over the socket.
+        _oversize = want > manager.MaxSliceSize;
+        var session = Session!;
+        session.Metrics.AllocationFailed();
+        if (!_oversize && session.Options.ExhaustionPolicy == ExhaustionPolicy.FailFast)
+        {
+            throw new ShmipcException(
+                ShmipcErrorCode.NoMoreBuffer,
+                $"session {session.Name}: shared memory is exhausted, no free slice for {want} bytes (ExhaustionPolicy.FailFast). Dispose received leases sooner, enlarge BufferCapacity, or choose ExhaustionPolicy.Wait or Fallback.");
+        }
+
+        // Exhausted: keep writing to the heap, everything written so far in front. Under Fallback the message then
+        // travels over the socket as FallbackData (docs/PROTOCOL.md §7); under Wait, Output waits for slices and moves it.
         SwitchToHeap(want);
         return _heap.AsSpan(_heapLength);
     }
@@ -205,6 +250,47 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         return _sequence;
     }
 
+    /// <summary>
+    /// Moves a message that went to the heap because shared memory was exhausted into slices, if enough are free now
+    /// (all or nothing). Used by <see cref="ExhaustionPolicy.Wait"/> before the message is sent.
+    /// </summary>
+    public bool TryMoveToSharedMemory()
+    {
+        Debug.Assert(NeedsSlices);
+        var manager = Buffer!.Manager;
+        var bound = (int)Math.Min(int.MaxValue / 2, (_heapLength / manager.GetList(0).CapPerBuffer) + 2);
+        for (var i = 1; i < manager.ListCount; i++)
+        {
+            bound = Math.Max(bound, (int)(_heapLength / manager.GetList(i).CapPerBuffer) + 2);
+        }
+
+        EnsureSliceCapacity(bound);
+        var count = manager.TryAllocateChain(_heapLength, _slices.AsSpan(0, bound));
+        if (count == 0)
+        {
+            return false;
+        }
+
+        var source = _heap.AsSpan(0, _heapLength);
+        for (var i = 0; i < count; i++)
+        {
+            var data = SliceData(_slices[i]);
+            var n = Math.Min(data.Length, source.Length);
+            source[..n].CopyTo(data);
+            source = source[n..];
+            _data[i] = _slices[i] + SliceHeaderSize;
+            _lengths[i] = n;
+        }
+
+        _sliceCount = count;
+        CountSlices(count);
+        ArrayPool<byte>.Shared.Return(_heap!);
+        _heap = null;
+        _heapLength = 0;
+        _sequenceBuilt = false;
+        return true;
+    }
+
     /// <summary>Returns the core to the pool if <paramref name="token"/> is current; recycles what it still holds.</summary>
     public bool TryRelease(int token)
     {
@@ -213,6 +299,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             return false;
         }
 
+        var freed = _sliceCount > 0 ? Session : null;
         if (Buffer is { } buffer)
         {
             for (var i = 0; i < _sliceCount; i++)
@@ -222,6 +309,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         }
 
         ResetAndReturn();
+        freed?.OnSlicesFreed();
         return true;
     }
 
@@ -253,6 +341,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             if (_lengths[i] == 0)
             {
                 manager.Recycle(_slices[i]);
+                CountSlices(-1);
                 continue;
             }
 
@@ -270,6 +359,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 
     private void ResetAndReturn()
     {
+        Uncount();
         Buffer?.Release();
         if (_heap is not null)
         {
@@ -286,6 +376,8 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         StreamId = 0;
         _sequence = default;
         _sequenceBuilt = false;
+        _oversize = false;
+        _origin = null;
         foreach (var s in _segments)
         {
             s.Clear();
@@ -368,9 +460,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     {
         if (_sliceCount == _slices.Length)
         {
-            Array.Resize(ref _slices, _slices.Length * 2);
-            Array.Resize(ref _data, _data.Length * 2);
-            Array.Resize(ref _lengths, _lengths.Length * 2);
+            EnsureSliceCapacity(_slices.Length * 2);
         }
 
         _slices[_sliceCount] = offset;
@@ -378,6 +468,38 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         _lengths[_sliceCount] = length;
         _sliceCount++;
         _sequenceBuilt = false;
+    }
+
+    private void EnsureSliceCapacity(int count)
+    {
+        if (_slices.Length >= count)
+        {
+            return;
+        }
+
+        var size = Math.Max(count, _slices.Length * 2);
+        Array.Resize(ref _slices, size);
+        Array.Resize(ref _data, size);
+        Array.Resize(ref _lengths, size);
+    }
+
+    private void CountSlices(int delta)
+    {
+        if (_counted)
+        {
+            _countedSlices += delta;
+            Session!.CountHeld(0, delta);
+        }
+    }
+
+    private void Uncount()
+    {
+        if (_counted)
+        {
+            Session!.CountHeld(-1, -_countedSlices);
+            _counted = false;
+            _countedSlices = 0;
+        }
     }
 
     private void SwitchToHeap(int want)
@@ -392,6 +514,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             Buffer!.Manager.Recycle(_slices[i]);
         }
 
+        CountSlices(-_sliceCount);
         _sliceCount = 0;
         _heap = heap;
         _heapLength = at;
@@ -415,7 +538,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     {
         while (_managers.Count <= index)
         {
-            _managers.Add(new NativeMemoryManager());
+            _managers.Add(new NativeMemoryManager(this));
         }
 
         return _managers[index];
@@ -435,6 +558,40 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     private int SliceCapacity(uint offset) => Buffer!.Manager.GetSliceData(offset).Length;
 
     private Span<byte> SliceData(uint offset) => Buffer!.Manager.GetSliceData(offset);
+
+    // A lease the user dropped without Dispose: return its slices and report it. Runs on the finalizer thread, with
+    // nothing else referencing this core; the pool never sees it again (it is not resurrected), and heap buffers are not
+    // returned to the ArrayPool, since the user may still hold a view of them.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "An exception escaping a finalizer ends the process.")]
+    ~LeaseCore()
+    {
+        if (Kind == LeaseKind.None)
+        {
+            return;
+        }
+
+        try
+        {
+            var slices = _sliceCount;
+            if (Buffer is { } buffer)
+            {
+                for (var i = 0; i < _sliceCount; i++)
+                {
+                    buffer.Manager.Recycle(_slices[i]);
+                }
+
+                _sliceCount = 0;
+                buffer.Release();
+            }
+
+            Uncount();
+            Session?.OnLeaseLeaked(Kind, StreamId, Length, slices, _origin);
+        }
+        catch (Exception)
+        {
+            // Nothing more can be done for this lease; the session and the process go on.
+        }
+    }
 
     private sealed class Policy : IPooledObjectPolicy<LeaseCore>
     {

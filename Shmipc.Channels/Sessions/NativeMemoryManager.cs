@@ -6,11 +6,18 @@ namespace Shmipc.Channels.Sessions;
 /// A reusable <see cref="MemoryManager{T}"/> over native (shared) memory, so a lease can hand out
 /// <see cref="Memory{T}"/> and <see cref="ReadOnlySequence{T}"/> views of slices without copying or allocating.
 /// </summary>
-/// <remarks>Owned by one lease core and re-pointed on every use; the memory is kept mapped by the lease's reference.</remarks>
-internal sealed unsafe class NativeMemoryManager : MemoryManager<byte>
+/// <remarks>
+/// Owned by one lease core and re-pointed on every use; the memory is kept mapped by the lease's reference. It
+/// references its core, so a user who still holds a <see cref="Memory{T}"/> or sequence view keeps the core alive (its
+/// leak finalizer must not recycle slices someone is reading).
+/// </remarks>
+internal sealed unsafe class NativeMemoryManager(LeaseCore owner) : MemoryManager<byte>
 {
     private byte* _pointer;
     private int _length;
+
+    /// <summary>The lease core whose slices this manager views.</summary>
+    public LeaseCore Owner { get; } = owner;
 
     public void Reset(byte* pointer, int length)
     {

@@ -1,3 +1,4 @@
+using Shmipc.Channels.Diagnostics;
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
@@ -220,6 +221,12 @@ internal sealed partial class Session
         switch (frame.Type)
         {
             case EventType.Polling:
+                if ((frame.Version & ProtocolConstants.OrderedFallbackVersionBit) != 0)
+                {
+                    OnPeerOrdersFallback();
+                    break;
+                }
+
                 // A wake-up: the receive queue is drained by Poll() on this same pass.
                 Metrics.SyncReceived();
                 break;
@@ -229,7 +236,7 @@ internal sealed partial class Session
                 DrainReceiveQueue();
                 if (_streams.TryGetValue(frame.StreamId, out var closing))
                 {
-                    closing.OnRemoteClose();
+                    closing.OnRemoteCloseOrdered(0);
                 }
 
                 break;
@@ -260,7 +267,7 @@ internal sealed partial class Session
         {
             if (_streams.TryGetValue(streamId, out var s))
             {
-                s.OnRemoteClose();
+                s.OnRemoteCloseOrdered(0);
             }
 
             return;
@@ -272,11 +279,45 @@ internal sealed partial class Session
             return;
         }
 
-        // The receiving stream also switches to the socket, so its replies stay ordered (docs/PROTOCOL.md §7).
-        stream.EnterFallback();
+        // shmipc's rule: the receiving stream also switches to the socket (docs/PROTOCOL.md §7). A Shmipc.NET peer orders
+        // both paths, so towards it the replies keep using shared memory.
+        if (!PeerOrdersFallback)
+        {
+            stream.EnterFallback();
+        }
+
         var core = LeaseCore.Rent();
         core.BeginReceivedHeap(this, streamId, payload);
-        stream.Deliver(core);
+        stream.DeliverFallback(core);
+    }
+
+    /// <summary>Reactor thread: the peer announced that it orders fallback frames; answer once (off the reactor).</summary>
+    private void OnPeerOrdersFallback()
+    {
+        if (_peerOrdersFallback)
+        {
+            return;
+        }
+
+        _peerOrdersFallback = true;
+        ShmipcLog.PeerOrdersFallback(Logger, Name);
+        if (Volatile.Read(ref _announced) == 0)
+        {
+            // A socket write may block; the reactor never waits for the peer.
+            ThreadPool.UnsafeQueueUserWorkItem(static session => session.AnnounceSafely(), this, preferLocal: false);
+        }
+    }
+
+    private void AnnounceSafely()
+    {
+        try
+        {
+            AnnounceOrderedFallback();
+        }
+        catch (ShmipcException)
+        {
+            // The write failed and closed the session; its streams report why.
+        }
     }
 
     private void Dispatch(in QueueElement element)
@@ -291,7 +332,7 @@ internal sealed partial class Session
         {
             if (_streams.TryGetValue(element.StreamId, out var s))
             {
-                s.OnRemoteClose();
+                s.OnRemoteCloseOrdered(element.Status);
             }
 
             return;
@@ -318,7 +359,8 @@ internal sealed partial class Session
             return;
         }
 
-        stream.Deliver(core);
+        core.FinishReceived();
+        stream.DeliverOrdered(core, element.Status);
     }
 
     private SessionStream? FindOrAccept(uint streamId, byte state)

@@ -13,6 +13,10 @@ internal sealed partial class Session
     private readonly object _sendLock = new();
     private readonly object _socketLock = new();
     private readonly byte[] _pollingFrame = new byte[ProtocolConstants.HeaderSize];
+    private readonly byte[] _announceFrame = new byte[ProtocolConstants.HeaderSize];
+    private readonly object _sliceWaitLock = new();
+    private TaskCompletionSource? _slicesFreed;
+    private int _sliceWaiters;
     private readonly List<TaskCompletionSource> _waiters = [];
     private int _waiterCount;
 
@@ -37,21 +41,38 @@ internal sealed partial class Session
 
     /// <summary>
     /// Publishes a written lease: a queue element (or a FallbackData frame when the message is on the heap or the
-    /// stream already fell back). Returns false, leaving the lease untouched, when the queue is full.
+    /// stream is in fallback towards a shmipc-go/-rs peer). Returns false, leaving the lease untouched, when the queue
+    /// is full, or when the message waits for free slices (<see cref="ExhaustionPolicy.Wait"/>,
+    /// <see cref="LeaseCore.IsHeap"/> still true): the caller waits (<see cref="WaitForQueueRoomAsync"/> or
+    /// <see cref="WaitForSlicesAsync"/>) and tries again.
     /// </summary>
     public bool TrySend(SessionStream stream, LeaseCore core, int token)
     {
         // StreamChannelWriter refuses empty leases: shmipc has no empty message.
         Debug.Assert(core.Length > 0, "empty leases are refused before they reach the session");
 
-        if (stream.InFallback || core.IsHeap)
+        if (core.IsHeap)
         {
+            if (!core.NeedsSlices || Options.ExhaustionPolicy != ExhaustionPolicy.Wait || (stream.InFallback && !PeerOrdersFallback))
+            {
+                SendFallback(stream, core, token);
+                return true;
+            }
+
+            if (!core.TryMoveToSharedMemory())
+            {
+                return false;
+            }
+        }
+        else if (stream.InFallback && !PeerOrdersFallback)
+        {
+            // shmipc's rule towards a Go or Rust peer: once over the socket, always over the socket.
             SendFallback(stream, core, token);
             return true;
         }
 
         var first = core.CommitWrittenChain();
-        var element = new QueueElement(stream.Id, first, 0);
+        var element = new QueueElement(stream.Id, first, stream.SendOrderTag);
         bool wakePeer;
         lock (_sendLock)
         {
@@ -84,6 +105,8 @@ internal sealed partial class Session
             }
         }
 
+        // Only reachable in fallback when the peer orders fallback frames: the stream is back in shared memory.
+        stream.LeaveFallback();
         return true;
     }
 
@@ -104,7 +127,9 @@ internal sealed partial class Session
 
             // A stream that fell back closes over the socket too, behind its fallback frames: a close element could be
             // consumed before the peer has read those frames, and their messages would be dropped (docs/PROTOCOL.md §14.20).
-            queued = !stream.InFallback && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed));
+            // A Shmipc.NET peer holds a tagged close element back until the frames before it are delivered.
+            queued = (!stream.InFallback || PeerOrdersFallback)
+                && _sendQueue.TryPut(new QueueElement(stream.Id, 0, StateClosed | stream.SendOrderTag));
             if (queued)
             {
                 wakePeer = _sendQueue.MarkWorking();
@@ -173,6 +198,88 @@ internal sealed partial class Session
         }
 
         ThrowIfClosed();
+    }
+
+    /// <summary>
+    /// <see cref="ExhaustionPolicy.Wait"/>: waits until <paramref name="core"/>'s message has moved into free slices.
+    /// Slices come back when the peer recycles them, which sends no signal, so this re-checks with a bounded back-off
+    /// (from 1 ms to 16 ms), and at once when a local lease of this session releases slices.
+    /// </summary>
+    /// <param name="core">The message to move; null waits until any slice is free (<c>WaitToWriteAsync</c>).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async ValueTask WaitForSlicesAsync(LeaseCore? core, CancellationToken cancellationToken)
+    {
+        var timeout = Options.WriteTimeout;
+        var started = Stopwatch.GetTimestamp();
+        var delay = 1;
+        while (core is null ? !HasFreeSlice() : core.NeedsSlices && !core.TryMoveToSharedMemory())
+        {
+            ThrowIfClosed();
+            cancellationToken.ThrowIfCancellationRequested();
+            var waited = Stopwatch.GetElapsedTime(started);
+            if (timeout != Timeout.InfiniteTimeSpan && waited >= timeout)
+            {
+                throw new ShmipcException(
+                    ShmipcErrorCode.NoMoreBuffer,
+                    $"session {Name}: shared memory stayed exhausted for {timeout.TotalMilliseconds:0} ms (WriteTimeout, ExhaustionPolicy.Wait); the message was not sent. The reader must dispose its leases; or enlarge BufferCapacity.");
+            }
+
+            Task freed;
+            lock (_sliceWaitLock)
+            {
+                _slicesFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                freed = _slicesFreed.Task;
+                _sliceWaiters++;
+            }
+
+            try
+            {
+                var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : Math.Min(delay, Math.Max(1, (int)(timeout - waited).TotalMilliseconds));
+                await Task.WhenAny(freed, Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_sliceWaitLock)
+                {
+                    _sliceWaiters--;
+                }
+            }
+
+            delay = Math.Min(delay * 2, 16);
+        }
+    }
+
+    /// <summary>Whether some size class has a slice to hand out (each keeps its last one, as in shmipc).</summary>
+    private bool HasFreeSlice()
+    {
+        var manager = Buffer.Manager;
+        for (var i = 0; i < manager.ListCount; i++)
+        {
+            if (manager.GetList(i).FreeCount > 1)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A local lease of this session returned slices: wake writers waiting for them.</summary>
+    public void OnSlicesFreed()
+    {
+        if (Volatile.Read(ref _sliceWaiters) == 0)
+        {
+            return;
+        }
+
+        TaskCompletionSource? freed;
+        lock (_sliceWaitLock)
+        {
+            freed = _slicesFreed;
+            _slicesFreed = null;
+        }
+
+        freed?.TrySetResult();
     }
 
     private void ReleaseWaitersIfRoom()
@@ -264,11 +371,28 @@ internal sealed partial class Session
         }
 
         stream.EnterFallback();
+        AnnounceOrderedFallback();
         Span<byte> header = stackalloc byte[ProtocolConstants.FallbackDataHeaderLength];
         FallbackDataHeader.WriteHeader(header, Version, stream.Id, 0, payloadLength);
         WriteSocket(header, core.GetSequence(), messageFrame: true);
+        stream.FallbackSent();
         Metrics.FallbackWritten();
         core.TryRelease(token);
+    }
+
+    /// <summary>
+    /// Tells the peer, once per session and before the first fallback frame either side sends, that this side delivers
+    /// fallback frames and order-tagged elements in write order (a Polling frame with
+    /// <see cref="ProtocolConstants.OrderedFallbackVersionBit"/>; Go and Rust take it for an ordinary wake-up).
+    /// </summary>
+    private void AnnounceOrderedFallback()
+    {
+        if (Volatile.Read(ref _announced) != 0 || Interlocked.Exchange(ref _announced, 1) != 0)
+        {
+            return;
+        }
+
+        WriteSocket(_announceFrame);
     }
 
     /// <summary>Writes a header-only or close frame (see <see cref="WriteSocket(ReadOnlySpan{byte}, in ReadOnlySequence{byte}, bool)"/>).</summary>

@@ -41,6 +41,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private readonly string? _queueFileToDelete;
     private int _state;
     private uint _lastStreamId;
+    private long _held;
+    private volatile bool _peerOrdersFallback;
+    private int _announced;
     private Exception? _closeReason;
 
     public Session(
@@ -71,6 +74,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         _parser = new FrameParser(options.MaxFrameLength);
         _receiveBuffer = new ReceiveBuffer();
         HeaderOnlyFrame.Write(_pollingFrame, version, EventType.Polling);
+        HeaderOnlyFrame.Write(_announceFrame, (byte)(version | ProtocolConstants.OrderedFallbackVersionBit), EventType.Polling);
         SpinTicks = options.PollingMode switch
         {
             PollingMode.Latency => Stopwatch.Frequency / 500,      // 2 ms
@@ -114,6 +118,45 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     public int ActiveStreamCount => _streams.Count;
 
+    /// <summary>
+    /// Whether the peer announced that it delivers a stream's fallback frames and order-tagged queue elements in write
+    /// order (a Shmipc.NET peer): streams then return from the socket to shared memory as soon as slices are free.
+    /// </summary>
+    public bool PeerOrdersFallback => _peerOrdersFallback;
+
+    /// <summary>Counts leases (and the slices they hold) that this session's users hold in this process.</summary>
+    /// <remarks>One Interlocked add on a packed long: leases in the upper 32 bits, slices in the lower.</remarks>
+    public void CountHeld(long leases, long slices) => Interlocked.Add(ref _held, (leases << 32) + slices);
+
+    /// <summary>A snapshot of shared memory and leases.</summary>
+    public ShmipcSessionStatistics GetStatistics()
+    {
+        var manager = Buffer.Manager;
+        long free = 0;
+        for (var i = 0; i < manager.ListCount; i++)
+        {
+            free += manager.GetList(i).FreeCount;
+        }
+
+        var held = Volatile.Read(ref _held);
+        var slicesHeld = (long)(int)(uint)held;
+        var leasesHeld = (held - slicesHeld) >> 32;
+        return new ShmipcSessionStatistics(
+            manager.TotalSliceCount, free, leasesHeld, slicesHeld, Metrics.LeasesLeaked, Metrics.SlicesReclaimed, Metrics.FallbackEntries);
+    }
+
+    /// <summary>Finalizer thread: a lease of this session was collected without Dispose (its slices are back).</summary>
+    public void OnLeaseLeaked(LeaseKind kind, uint streamId, int length, int slices, System.Diagnostics.StackTrace? origin)
+    {
+        Metrics.LeaseLeaked(slices);
+        if (Logger.IsEnabled(LogLevel.Warning))
+        {
+            var where = origin is null
+                ? "Set ShmipcOptions.TrackLeaseOrigins to record where each lease is rented or read."
+                : (kind == LeaseKind.Received ? "It was read at:" : "It was rented at:") + Environment.NewLine + origin;
+            ShmipcLog.LeaseLeaked(Logger, Name, kind == LeaseKind.Received ? "received" : "rented", streamId, length, slices, where);
+        }
+    }
     /// <summary>Starts serving the session on the reactor.</summary>
     public void Start()
     {

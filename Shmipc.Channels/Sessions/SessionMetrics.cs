@@ -18,6 +18,8 @@ internal sealed class SessionMetrics
     private static readonly Counter<long> s_syncSent = s_meter.CreateCounter<long>("shmipc.sync_events_sent", description: "Wake-up (SyncEvent) frames sent to peers.");
     private static readonly Counter<long> s_syncReceived = s_meter.CreateCounter<long>("shmipc.sync_events_received", description: "Wake-up (SyncEvent) frames received from peers.");
     private static readonly Counter<long> s_receivePaused = s_meter.CreateCounter<long>("shmipc.receive_budget_pauses", description: "Times a session stopped reading its socket and IO queue because its readers left the receive budget full.");
+    private static readonly Counter<long> s_fallbackEntries = s_meter.CreateCounter<long>("shmipc.fallback_entries", description: "Times a stream started sending over the socket because shared memory was exhausted.");
+    private static readonly Counter<long> s_leasesLeaked = s_meter.CreateCounter<long>("shmipc.leases_leaked", description: "Leases garbage-collected without Dispose (their slices were returned).");
     private static readonly UpDownCounter<long> s_activeStreams = s_meter.CreateUpDownCounter<long>("shmipc.active_streams", description: "Open streams.");
 
     private long _allocFailed;
@@ -26,6 +28,9 @@ internal sealed class SessionMetrics
     private long _queueFull;
     private long _syncSent;
     private long _syncReceived;
+    private long _fallbackEntries;
+    private long _leasesLeaked;
+    private long _slicesReclaimed;
 
     public long AllocationFailures => Volatile.Read(ref _allocFailed);
 
@@ -38,6 +43,25 @@ internal sealed class SessionMetrics
     public long SyncEventsSent => Volatile.Read(ref _syncSent);
 
     public long SyncEventsReceived => Volatile.Read(ref _syncReceived);
+
+    public long FallbackEntries => Volatile.Read(ref _fallbackEntries);
+
+    public long LeasesLeaked => Volatile.Read(ref _leasesLeaked);
+
+    public long SlicesReclaimed => Volatile.Read(ref _slicesReclaimed);
+
+    public void FallbackEntered()
+    {
+        Interlocked.Increment(ref _fallbackEntries);
+        s_fallbackEntries.Add(1);
+    }
+
+    public void LeaseLeaked(int slices)
+    {
+        Interlocked.Increment(ref _leasesLeaked);
+        Interlocked.Add(ref _slicesReclaimed, slices);
+        s_leasesLeaked.Add(1);
+    }
 
     public void AllocationFailed()
     {

@@ -13,16 +13,26 @@ namespace Shmipc.Channels.Sessions;
 //   after the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
 // - A stream is released (removed from the session) once both sides closed it: by Dispose, by the later of the two
 //   close notices, or when the reader drained Input after the peer's close (OnInputDrained, for a forgotten Dispose).
-// - _inFallback is sticky: once one message of the stream went over the socket, every later one does too, so the
-//   socket path and the queue path cannot reorder the stream's bytes (docs/PROTOCOL.md §7, §14.20).
+// - _inFallback (send direction) is set when a message of the stream goes over the socket. With a shmipc-go or
+//   shmipc-rs peer it is sticky, as in shmipc: every later message follows over the socket, so the socket path and the
+//   queue path cannot reorder the stream (docs/PROTOCOL.md §7, §14.20). With a Shmipc.NET peer (Session.PeerOrdersFallback)
+//   it is cleared by the next message that goes through shared memory: such elements carry the number of fallback
+//   frames sent before them (FallbackOrder), and the receiver holds an element back until it has delivered that many.
+// - _fallbackSent: Interlocked, any writer thread, counted after the frame is on the socket. _fallbackReceived and
+//   _heldCount change on the reactor thread only; _held is locked because Fail (any thread) drains it.
 internal sealed class SessionStream
 {
     private readonly Channel<ShmLease> _input;
+    private readonly Queue<HeldMessage> _held = new();
     private int _localClosed;
     private int _remoteClosed;
     private int _removed;
     private int _inputDone;
+    private int _fallbackEntered;
     private volatile bool _inFallback;
+    private int _fallbackSent;
+    private uint _fallbackReceived;
+    private volatile int _heldCount;
 
     public SessionStream(Session session, uint id)
     {
@@ -59,9 +69,126 @@ internal sealed class SessionStream
 
     public bool IsRemoteClosed => Volatile.Read(ref _remoteClosed) != 0;
 
+    /// <summary>Whether the stream's next message goes over the socket even when slices are free.</summary>
     public bool InFallback => _inFallback;
 
-    public void EnterFallback() => _inFallback = true;
+    /// <summary>Status bits for this stream's queue elements: the fallback order tag once a fallback frame was sent.</summary>
+    public uint SendOrderTag => FallbackOrder.Tag(Volatile.Read(ref _fallbackSent));
+
+    /// <summary>Marks the stream as sending over the socket; counts the entry (not every message) on the meter.</summary>
+    public void EnterFallback()
+    {
+        if (_inFallback)
+        {
+            return;
+        }
+
+        _inFallback = true;
+        if (Interlocked.Exchange(ref _fallbackEntered, 1) == 0)
+        {
+            Session.Metrics.FallbackEntered();
+        }
+    }
+
+    /// <summary>A message went through shared memory again (Shmipc.NET peer only): the stream is back.</summary>
+    public void LeaveFallback()
+    {
+        if (_inFallback)
+        {
+            _inFallback = false;
+            Volatile.Write(ref _fallbackEntered, 0);
+        }
+    }
+
+    /// <summary>A FallbackData frame of this stream is on the socket.</summary>
+    public void FallbackSent() => Interlocked.Increment(ref _fallbackSent);
+
+    /// <summary>Reactor thread: a queue element with data; held back while fallback frames sent before it are missing.</summary>
+    public void DeliverOrdered(LeaseCore core, uint status)
+    {
+        if (_heldCount == 0 && FallbackOrder.IsReady(status, _fallbackReceived))
+        {
+            Deliver(core);
+            return;
+        }
+
+        Hold(new HeldMessage(core, status));
+    }
+
+    /// <summary>Reactor thread: a close notice; waits behind held messages like data does.</summary>
+    public void OnRemoteCloseOrdered(uint status)
+    {
+        if (_heldCount == 0 && FallbackOrder.IsReady(status, _fallbackReceived))
+        {
+            OnRemoteClose();
+            return;
+        }
+
+        Hold(new HeldMessage(null, status));
+    }
+
+    /// <summary>Reactor thread: a FallbackData frame's message; then whatever waited for it.</summary>
+    public void DeliverFallback(LeaseCore core)
+    {
+        Deliver(core);
+        _fallbackReceived++;
+        if (_heldCount == 0)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            HeldMessage next;
+            lock (_held)
+            {
+                if (!_held.TryPeek(out next) || !FallbackOrder.IsReady(next.Status, _fallbackReceived))
+                {
+                    return;
+                }
+
+                _held.Dequeue();
+                _heldCount = _held.Count;
+            }
+
+            if (next.Core is { } c)
+            {
+                Deliver(c);
+            }
+            else
+            {
+                OnRemoteClose();
+            }
+        }
+    }
+
+    private void Hold(HeldMessage message)
+    {
+        lock (_held)
+        {
+            if (Volatile.Read(ref _removed) == 0)
+            {
+                _held.Enqueue(message);
+                _heldCount = _held.Count;
+                return;
+            }
+        }
+
+        message.Core?.TryRelease(message.Core.Token);
+    }
+
+    private void ReleaseHeld()
+    {
+        lock (_held)
+        {
+            while (_held.TryDequeue(out var message))
+            {
+                message.Core?.TryRelease(message.Core.Token);
+            }
+
+            _heldCount = 0;
+        }
+    }
 
     /// <summary>Reactor thread: hands a received message to the reader, or recycles it if nobody will read it.</summary>
     public void Deliver(LeaseCore core)
@@ -149,6 +276,7 @@ internal sealed class SessionStream
         }
 
         MarkRemoved();
+        ReleaseHeld();
     }
 
     /// <summary>The user disposed the stream: a reader still waiting sees the end of the stream.</summary>
@@ -161,6 +289,11 @@ internal sealed class SessionStream
     /// <summary>The user is done with the stream: drop what was not read.</summary>
     public void DrainUnread()
     {
+        if (_heldCount > 0)
+        {
+            ReleaseHeld();
+        }
+
         while (_input.Reader.TryRead(out var lease))
         {
             OnTaken(lease);

@@ -22,6 +22,10 @@ internal sealed class PingPongOptions
           --uds-api A           async (default: await Socket.SendAsync/ReceiveAsync, like the shmipc client) | sync
                                 (one blocking thread per connection)
           --transports LIST     shmipc,uds (default both)
+          --region SIZE         shmipc buffer region size (default 256MB, 512MB above 1MB payloads; units as --sizes)
+          --burst N             shmipc only: after the warm-up, stream 1 writes N messages before reading their echoes
+                                (with a small --region this exhausts shared memory and both sides fall back to the
+                                socket), then one more warm-up; the cell measures the steady state after such a burst
         """;
 
     public IReadOnlyList<int> Sizes { get; private set; } = [64, 512, 1024, 4096, 16384, 65536, 262144, 524288, 1048576, 4194304];
@@ -49,6 +53,10 @@ internal sealed class PingPongOptions
     public bool RunShmipc { get; private set; } = true;
 
     public bool RunUds { get; private set; } = true;
+
+    public int? Region { get; private set; }
+
+    public int Burst { get; private set; }
 
     public static PingPongOptions Parse(string[] args)
     {
@@ -109,6 +117,12 @@ internal sealed class PingPongOptions
                     var list = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     o.RunShmipc = list.Contains("shmipc");
                     o.RunUds = list.Contains("uds");
+                    break;
+                case "--region":
+                    o.Region = ParseSize(Next());
+                    break;
+                case "--burst":
+                    o.Burst = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]}");

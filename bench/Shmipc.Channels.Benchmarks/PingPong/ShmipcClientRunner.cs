@@ -18,11 +18,13 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
 
     private readonly ShmipcSession _session;
     private readonly int _maxChunk;
+    private readonly int _burst;
 
-    private ShmipcClientRunner(ShmipcSession session, int maxChunk)
+    private ShmipcClientRunner(ShmipcSession session, int maxChunk, int burst)
     {
         _session = session;
         _maxChunk = maxChunk;
+        _burst = burst;
     }
 
     public static long RegionSizeFor(int size) => size > 1024 * 1024 ? 512L * 1024 * 1024 : 256L * 1024 * 1024;
@@ -32,7 +34,7 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
         var clientOptions = new ShmipcClientOptions
         {
             MemoryMapType = options.MapType,
-            BufferCapacity = RegionSizeFor(size),
+            BufferCapacity = options.Region ?? RegionSizeFor(size),
             SizeClasses = options.SingleClass ? [new BufferSizeClass(size, 100)] : ShmipcClientOptions.DefaultSizeClasses,
             PathPrefix = $"/dev/shm/shmipc_bench_{Guid.NewGuid():N}",
             PollingMode = options.Mode,
@@ -46,7 +48,7 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             RegionPrefaulter.Touch(session);
         }
 
-        return new ShmipcClientRunner(session, options.SingleClass ? size : LargestDefaultSlice);
+        return new ShmipcClientRunner(session, options.SingleClass ? size : LargestDefaultSlice, options.Burst);
     }
 
     public async Task<CellResult> RunAsync(MessageSet set, int streamCount, CellPlan warmup, CellPlan measure, Func<TimeSpan> cpu)
@@ -61,6 +63,13 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
         try
         {
             await RunWorkersAsync(streams, set, warmup, null);
+            if (_burst > 0)
+            {
+                await BurstAsync(streams[0], set);
+                await RunWorkersAsync(streams, set, warmup, null);
+            }
+
+            var fallbacksBefore = _session.FallbackWriteCount + _session.FallbackReadCount;
             var wakeUpsBefore = _session.SyncEventsSent + _session.SyncEventsReceived;
             var histograms = new LongHistogram[streamCount];
             for (var i = 0; i < streamCount; i++)
@@ -79,9 +88,10 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
                 result.Histogram.Add(h);
             }
 
-            if (_session.FallbackWriteCount + _session.FallbackReadCount > 0)
+            var fallbacks = _session.FallbackWriteCount + _session.FallbackReadCount;
+            if (fallbacks > 0)
             {
-                Console.Error.WriteLine($"warning: {_session.FallbackWriteCount} fallback writes / {_session.FallbackReadCount} reads over the socket (shared memory exhausted)");
+                Console.Error.WriteLine($"note: {_session.FallbackWriteCount} fallback writes / {_session.FallbackReadCount} reads over the socket so far, {fallbacks - fallbacksBefore} of them while measuring (shared memory exhausted)");
             }
 
             return result;
@@ -96,6 +106,35 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _session.DisposeAsync();
+
+    /// <summary>Writes <c>_burst</c> messages before reading any echo, then reads and verifies them all.</summary>
+    private async Task BurstAsync(ShmipcStream stream, MessageSet set)
+    {
+        for (var k = 0; k < _burst; k++)
+        {
+            var lease = stream.Rent();
+            try
+            {
+                LeaseIo.Write(lease, set.Get(k % MessageSet.Count), _maxChunk);
+                await stream.Output.WriteAsync(lease);
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+        }
+
+        for (var k = 0; k < _burst; k++)
+        {
+            using var reply = await stream.Input.ReadAsync();
+            if (!MessageSet.Verify(reply.Data, out var header) || header != set.Expected(k % MessageSet.Count))
+            {
+                throw new InvalidDataException($"shmipc stream {stream.Id}: the echo of burst message {k} failed verification");
+            }
+        }
+
+        Console.Error.WriteLine($"burst of {_burst}: {_session.FallbackWriteCount} fallback writes / {_session.FallbackReadCount} reads; stream in fallback: {stream.IsInFallback}");
+    }
 
     private async Task<long> RunWorkersAsync(ShmipcStream[] streams, MessageSet set, CellPlan plan, LongHistogram[]? histograms)
     {

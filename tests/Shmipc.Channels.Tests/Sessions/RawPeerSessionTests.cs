@@ -118,6 +118,75 @@ public sealed class RawPeerSessionTests
         Assert.Contains("magic", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task A_tagged_element_that_overtakes_the_fallback_frame_written_before_it_is_held_back()
+    {
+        await using var peer = await RawPeer.StartAsync(queueCapacity: 16);
+        var stream = peer.Client.OpenStream();
+        await stream.WriteAsync(new byte[] { 1 }); // a client accepts data only for streams it opened
+        peer.SendAnnouncement();
+
+        // The peer wrote fallback frame #1 ("A"), then put element "B" tagged "after 1 frame"; the element is consumed
+        // first (the race a return from fallback creates), and must still be delivered second.
+        var manager = peer.Client.Engine.Buffer.Manager;
+        Assert.True(manager.TryAllocate(1, out var slice));
+        manager.GetSliceData(slice)[0] = (byte)'B';
+        manager.SetSliceLength(slice, 1);
+        manager.LinkChain([slice]);
+        Assert.True(peer.Queues.SendQueue.TryPut(new QueueElement(stream.Id, slice, FallbackOrder.Tag(1))));
+        peer.SendPolling();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (peer.Queues.SendQueue.Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the client did not consume the element");
+            await Task.Delay(5);
+        }
+
+        Assert.False(stream.Input.TryRead(out _), "the element must wait for the fallback frame sent before it");
+        peer.SendFallbackData(stream.Id, "A"u8);
+        using var cts = new CancellationTokenSource(Timeout);
+        using (var first = await stream.Input.ReadAsync(cts.Token))
+        {
+            Assert.Equal("A"u8.ToArray(), first.ToArray());
+        }
+
+        using (var second = await stream.Input.ReadAsync(cts.Token))
+        {
+            Assert.Equal("B"u8.ToArray(), second.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Towards_a_peer_that_does_not_announce_ordering_a_stream_stays_in_fallback_as_in_shmipc()
+    {
+        await using var peer = await RawPeer.StartAsync(queueCapacity: 16);
+        var stream = peer.Client.OpenStream();
+        await stream.WriteAsync(new byte[] { 1 });
+        Assert.Equal(EventType.Polling, (EventType)peer.ReadFrame()[7]); // the wake-up for the first element
+
+        // Like shmipc-go: fallback data to the client makes the client's stream answer over the socket, for good.
+        peer.SendFallbackData(stream.Id, "A"u8);
+        using var cts = new CancellationTokenSource(Timeout);
+        (await stream.Input.ReadAsync(cts.Token)).Dispose();
+        Assert.True(stream.IsInFallback);
+        await stream.WriteAsync(new byte[] { 2 }, cts.Token);
+        await stream.WriteAsync(new byte[] { 3 }, cts.Token);
+
+        var announcement = peer.ReadFrame();
+        Assert.Equal(EventType.Polling, (EventType)announcement[7]);
+        Assert.Equal(3 | ProtocolConstants.OrderedFallbackVersionBit, announcement[6]);
+        foreach (var expected in new byte[] { 2, 3 })
+        {
+            var frame = peer.ReadFrame();
+            Assert.Equal(EventType.FallbackData, (EventType)frame[7]);
+            Assert.Equal(0u, BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(12))); // Go's status bytes: no tag
+            Assert.Equal(expected, frame[16]);
+        }
+
+        Assert.True(stream.IsInFallback);
+        Assert.Equal(2, peer.Client.FallbackWriteCount);
+    }
+
     /// <summary>The server side, by hand: handshake, mapping, and nothing else unless the test says so.</summary>
     private sealed class RawPeer : IAsyncDisposable
     {
@@ -177,6 +246,21 @@ public sealed class RawPeerSessionTests
                 // A client reactor that was already polling (for another session of this process) found the element
                 // without the wake-up and closed the session first.
             }
+        }
+
+        /// <summary>What a Shmipc.NET peer sends before its first fallback frame: "I order fallback frames".</summary>
+        public void SendAnnouncement()
+        {
+            var frame = new byte[8];
+            HeaderOnlyFrame.Write(frame, 3 | ProtocolConstants.OrderedFallbackVersionBit, EventType.Polling);
+            Socket.SendAll(frame, Timeout);
+        }
+
+        public void SendFallbackData(uint streamId, ReadOnlySpan<byte> payload)
+        {
+            var frame = new byte[FallbackDataHeader.GetFrameLength(payload.Length)];
+            FallbackDataHeader.Write(frame, 3, streamId, 0, payload);
+            Socket.SendAll(frame, Timeout);
         }
 
         public byte[] ReadFrame()
