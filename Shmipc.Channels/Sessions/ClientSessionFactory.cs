@@ -23,7 +23,7 @@ internal static unsafe class ClientSessionFactory
                 throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, "memfd mode needs a Unix domain socket; use MemoryMapType.DevShmFile over TCP.");
             }
 
-            memory = ClientSessionMemory.Create(options);
+            memory = ClientSessionMemorySpares.Take(options);
             var queueName = memory.Names.Queue;
             var bufferName = memory.Names.Buffer;
             var request = options.MemoryMapType switch

@@ -12,7 +12,7 @@ namespace Shmipc.Channels.Benchmarks.Connect;
 /// /dev/shm files, counted once however many processes map them) and of this process's <c>RssShmem</c>, while open and
 /// after closing.
 /// </summary>
-/// <remarks>Usage: <c>connect-cost [--sessions N] [--rounds R] [--file] [--buffer BYTES] [--breakdown]</c>.</remarks>
+/// <remarks>Usage: <c>connect-cost [--sessions N] [--rounds R] [--file] [--buffer BYTES] [--gap MS] [--breakdown]</c>.</remarks>
 internal static class ConnectCost
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
@@ -24,6 +24,7 @@ internal static class ConnectCost
         var mode = MemoryMapType.MemFd;
         long? buffer = null;
         var breakdown = false;
+        var gap = TimeSpan.Zero;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,6 +37,9 @@ internal static class ConnectCost
                     break;
                 case "--file":
                     mode = MemoryMapType.DevShmFile;
+                    break;
+                case "--gap":
+                    gap = TimeSpan.FromMilliseconds(int.Parse(args[++i], CultureInfo.InvariantCulture));
                     break;
                 case "--breakdown":
                     breakdown = true;
@@ -66,7 +70,7 @@ internal static class ConnectCost
                 options.BufferCapacity = b;
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"connect-cost: {mode}, region {options.BufferCapacity / (1024 * 1024)} MiB, {sessions} sessions kept open, {rounds} rounds"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"connect-cost: {mode}, region {options.BufferCapacity / (1024 * 1024)} MiB, {sessions} sessions kept open, {rounds} rounds, {gap.TotalMilliseconds:0} ms between connects"));
 
             // Warm up the JIT, the reactor and the socket path.
             for (var i = 0; i < 3; i++)
@@ -82,6 +86,12 @@ internal static class ConnectCost
                 var open = new List<ShmipcSession>();
                 for (var i = 0; i < sessions; i++)
                 {
+                    if (gap > TimeSpan.Zero)
+                    {
+                        // Connects spaced out, as reconnects after a server death are (not timed).
+                        await Task.Delay(gap);
+                    }
+
                     var start = Stopwatch.GetTimestamp();
                     open.Add(await ShmipcClient.ConnectAsync(socket, options));
                     times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);

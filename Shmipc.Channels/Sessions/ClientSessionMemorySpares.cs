@@ -1,0 +1,142 @@
+namespace Shmipc.Channels.Sessions;
+
+/// <summary>
+/// Keeps one memfd-mode <see cref="ClientSessionMemory"/> made ahead of time per client configuration, so a connect
+/// takes a laid-out region instead of paying for one (laying out a 32 MiB region touches a page per slice header:
+/// tens of milliseconds, see bench/README.md <c>connect-cost</c>).
+/// </summary>
+// Design: s_lock guards s_spares (config key → slot). A slot holds at most one ready spare and a flag for a preparation
+// in flight; Take never waits for a preparation (it builds its own then) and starts the next one after taking.
+// Preparations run on the thread pool, outside the lock. A spare is a memfd nobody else has seen (MFD_CLOEXEC, never
+// announced), so handing it to a session later is as safe as creating it then. Only memfd mode: a file-mode spare would
+// hold /dev/shm space (files are fallocated there) and sit in /dev/shm under a name others can list. At most
+// MaxConfigurations configurations get a spare, so an application that builds options per connect cannot pile up regions.
+// The spares live as long as the process (the kernel frees them at exit); each costs the pages its layout touched.
+internal static class ClientSessionMemorySpares
+{
+    private const int MaxConfigurations = 4;
+
+    private static readonly Lock s_lock = new();
+    private static readonly Dictionary<string, Slot> s_spares = [];
+
+    /// <summary>Memory for a new session with <paramref name="options"/>: a spare if one is ready, else made now.</summary>
+    public static ClientSessionMemory Take(ShmipcClientOptions options)
+    {
+        if (options.MemoryMapType != MemoryMapType.MemFd)
+        {
+            return ClientSessionMemory.Create(options);
+        }
+
+        var key = KeyOf(options);
+        ClientSessionMemory? spare = null;
+        var prepare = false;
+        lock (s_lock)
+        {
+            if (!s_spares.TryGetValue(key, out var slot) && s_spares.Count < MaxConfigurations)
+            {
+                slot = new Slot();
+                s_spares[key] = slot;
+            }
+
+            if (slot is not null)
+            {
+                spare = slot.Ready;
+                slot.Ready = null;
+                prepare = !slot.Preparing;
+                slot.Preparing |= prepare;
+            }
+        }
+
+        if (prepare)
+        {
+            // The options object belongs to the caller, who may change it later: prepare from a copy of what counts.
+            var copy = Snapshot(options);
+            _ = Task.Run(() => Prepare(key, copy));
+        }
+
+        return spare ?? ClientSessionMemory.Create(options);
+    }
+
+    /// <summary>True while a spare is being made (tests wait for this to settle before counting mappings).</summary>
+    internal static bool IsPreparing
+    {
+        get
+        {
+            lock (s_lock)
+            {
+                return s_spares.Values.Any(s => s.Preparing);
+            }
+        }
+    }
+
+    /// <summary>Drops every spare (tests that count mappings; an application never needs this).</summary>
+    internal static void Clear()
+    {
+        List<ClientSessionMemory> drop = [];
+        lock (s_lock)
+        {
+            foreach (var slot in s_spares.Values)
+            {
+                if (slot.Ready is { } ready)
+                {
+                    drop.Add(ready);
+                    slot.Ready = null;
+                }
+            }
+        }
+
+        foreach (var memory in drop)
+        {
+            memory.Dispose(deleteQueueFile: false);
+        }
+    }
+
+    private static void Prepare(string key, ShmipcClientOptions options)
+    {
+        ClientSessionMemory? made = null;
+        try
+        {
+            made = ClientSessionMemory.Create(options);
+        }
+        catch (ShmipcException)
+        {
+            // Out of memory or fds now: the next connect creates its own memory and reports the error then.
+        }
+
+        lock (s_lock)
+        {
+            var slot = s_spares[key];
+            slot.Preparing = false;
+            if (slot.Ready is null)
+            {
+                slot.Ready = made;
+                made = null;
+            }
+        }
+
+        made?.Dispose(deleteQueueFile: false);
+    }
+
+    private static ShmipcClientOptions Snapshot(ShmipcClientOptions o) => new()
+    {
+        MemoryMapType = o.MemoryMapType,
+        PathPrefix = o.PathPrefix,
+        BufferCapacity = o.BufferCapacity,
+        SizeClasses = [.. o.SizeClasses],
+        QueueCapacity = o.QueueCapacity,
+        FileMode = o.FileMode,
+    };
+
+    private static string KeyOf(ShmipcClientOptions o)
+    {
+        var classes = string.Join(",", o.SizeClasses.Select(c => $"{c.SliceSize}:{c.Percent}"));
+        return $"{o.MemoryMapType}|{o.PathPrefix}|{o.BufferCapacity}|{o.QueueCapacity}|{classes}";
+    }
+
+    private sealed class Slot
+    {
+        public ClientSessionMemory? Ready { get; set; }
+
+        public bool Preparing { get; set; }
+    }
+}
