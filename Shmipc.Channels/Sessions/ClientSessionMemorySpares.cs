@@ -10,7 +10,8 @@ namespace Shmipc.Channels.Sessions;
 // Preparations run on the thread pool, outside the lock. A spare is a memfd nobody else has seen (MFD_CLOEXEC, never
 // announced), so handing it to a session later is as safe as creating it then. Only memfd mode: a file-mode spare would
 // hold /dev/shm space (files are fallocated there) and sit in /dev/shm under a name others can list. At most
-// MaxConfigurations configurations get a spare, so an application that builds options per connect cannot pile up regions.
+// MaxConfigurations configurations keep a spare (the least recently used idle one makes room), so an application that
+// builds options per connect cannot pile up regions.
 // The spares live as long as the process (the kernel frees them at exit); each costs the pages its layout touched.
 internal static class ClientSessionMemorySpares
 {
@@ -30,16 +31,22 @@ internal static class ClientSessionMemorySpares
         var key = KeyOf(options);
         ClientSessionMemory? spare = null;
         var prepare = false;
+        ClientSessionMemory? evicted = null;
         lock (s_lock)
         {
-            if (!s_spares.TryGetValue(key, out var slot) && s_spares.Count < MaxConfigurations)
+            if (!s_spares.TryGetValue(key, out var slot))
             {
-                slot = new Slot();
-                s_spares[key] = slot;
+                evicted = EvictOldest();
+                if (s_spares.Count < MaxConfigurations)
+                {
+                    slot = new Slot();
+                    s_spares[key] = slot;
+                }
             }
 
             if (slot is not null)
             {
+                slot.LastUsed = Environment.TickCount64;
                 spare = slot.Ready;
                 slot.Ready = null;
                 prepare = !slot.Preparing;
@@ -47,6 +54,7 @@ internal static class ClientSessionMemorySpares
             }
         }
 
+        evicted?.Dispose(deleteQueueFile: false);
         if (prepare)
         {
             // The options object belongs to the caller, who may change it later: prepare from a copy of what counts.
@@ -89,6 +97,24 @@ internal static class ClientSessionMemorySpares
         {
             memory.Dispose(deleteQueueFile: false);
         }
+    }
+
+    /// <summary>With every slot taken, removes the least recently used idle one (under s_lock); returns its spare.</summary>
+    private static ClientSessionMemory? EvictOldest()
+    {
+        if (s_spares.Count < MaxConfigurations)
+        {
+            return null;
+        }
+
+        var oldest = s_spares.Where(p => !p.Value.Preparing).OrderBy(p => p.Value.LastUsed).FirstOrDefault();
+        if (oldest.Value is null)
+        {
+            return null;
+        }
+
+        s_spares.Remove(oldest.Key);
+        return oldest.Value.Ready;
     }
 
     private static void Prepare(string key, ShmipcClientOptions options)
@@ -138,5 +164,7 @@ internal static class ClientSessionMemorySpares
         public ClientSessionMemory? Ready { get; set; }
 
         public bool Preparing { get; set; }
+
+        public long LastUsed { get; set; }
     }
 }

@@ -1,14 +1,14 @@
 namespace Shmipc.Channels.Tests.Peer;
 
-/// <summary><c>serve</c>: a listener whose sessions echo (or sink) every message on every stream.</summary>
+/// <summary><c>serve</c>: a listener whose sessions echo (sink, hold or flood, see --mode) every message on every stream.</summary>
 internal static class EchoServer
 {
     public static async Task<int> RunAsync(PeerArguments args)
     {
         var table = new SessionTable();
         await using var listener = ShmipcListener.Bind(args.SocketPath, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
-        Console.WriteLine($"READY {args.SocketPath} mode={(args.Echo ? "echo" : "sink")}");
-        var accepting = AcceptAsync(listener, table, args.Echo);
+        Console.WriteLine($"READY {args.SocketPath} mode={args.Mode}");
+        var accepting = AcceptAsync(listener, table, args.Mode);
         var failures = ReportHandshakeFailuresAsync(listener);
         await new CommandLoop(table, open: null).RunAsync();
 
@@ -18,23 +18,28 @@ internal static class EchoServer
         return 0;
     }
 
-    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, bool echo)
+    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, string mode)
     {
         await foreach (var session in listener.Sessions.ReadAllAsync())
         {
             table.Add(session);
-            _ = ServeAsync(session, table, echo);
+            _ = ServeAsync(session, table, mode);
         }
     }
 
-    private static async Task ServeAsync(ShmipcSession session, SessionTable table, bool echo)
+    private static async Task ServeAsync(ShmipcSession session, SessionTable table, string mode)
     {
         try
         {
             await foreach (var stream in session.IncomingStreams.ReadAllAsync())
             {
                 table.Add(stream);
-                _ = StreamEcho.RunAsync(stream, echo);
+                _ = mode switch
+                {
+                    "hold" => StreamHold.RunAsync(stream),
+                    "flood" => StreamFlood.RunAsync(stream),
+                    _ => StreamEcho.RunAsync(stream, mode == "echo"),
+                };
             }
         }
         catch (System.Threading.Channels.ChannelClosedException)

@@ -15,8 +15,12 @@ internal sealed class PeerArguments
 
     public string SocketPath { get; }
 
-    /// <summary><c>--mode echo|sink</c> (serve): echo every message back, or only count and drop it.</summary>
-    public bool Echo { get; private set; } = true;
+    /// <summary><c>--mode echo|sink|hold|flood</c> (serve): echo every message back, only count and drop it, keep it
+    /// (<see cref="StreamHold"/>), or write without end (<see cref="StreamFlood"/>).</summary>
+    public string Mode { get; private set; } = "echo";
+
+    /// <summary>True for <c>--mode echo</c>.</summary>
+    public bool Echo => Mode == "echo";
 
     /// <summary><c>--memfd</c> (default) or <c>--file</c> for the client verbs.</summary>
     public MemoryMapType MemoryMapType { get; private set; } = MemoryMapType.MemFd;
@@ -49,11 +53,10 @@ internal sealed class PeerArguments
             switch (args[i])
             {
                 case "--mode":
-                    parsed.Echo = Next(args, ref i) switch
+                    parsed.Mode = Next(args, ref i) switch
                     {
-                        "echo" => true,
-                        "sink" => false,
-                        var other => throw new ArgumentException($"unknown mode '{other}' (echo or sink)"),
+                        var mode when mode is "echo" or "sink" or "hold" or "flood" => mode,
+                        var other => throw new ArgumentException($"unknown mode '{other}' (echo, sink, hold or flood)"),
                     };
                     break;
                 case "--memfd":
