@@ -65,9 +65,13 @@ public sealed class DeadServerReclaimTests : IDisposable
         await SettleAsync();
         var baseline = ProcessFootprint.Of(prefix);
 
+        // Each server process starts while the previous one is being killed: starting a .NET process is most of the time.
+        Task<(PeerProcess Process, string Socket)>? server = StartServerAsync(mode, 0);
         for (var i = 0; i < Kills; i++)
         {
-            await KillServerAsync((Scenario)(i % 3), i, Options(), cts.Token);
+            var current = server!;
+            server = i + 1 < Kills ? StartServerAsync(mode, i + 1) : null;
+            await KillServerAsync(await current, ScenarioOf(i), Options(), cts.Token);
         }
 
         var next = await _fixture.ConnectAsync(echo, Options(), cts.Token);
@@ -109,17 +113,27 @@ public sealed class DeadServerReclaimTests : IDisposable
     private static Task SettleAsync() =>
         Messages.EventuallyAsync(() => !ClientSessionMemorySpares.IsPreparing, Timeout, "the spare region to be prepared");
 
-    private async Task KillServerAsync(Scenario scenario, int iteration, ShmipcClientOptions options, CancellationToken cancellationToken)
+    private static Scenario ScenarioOf(int iteration) => (Scenario)(iteration % 3);
+
+    /// <summary>Starts the server of <paramref name="iteration"/> and waits until it listens.</summary>
+    private async Task<(PeerProcess Process, string Socket)> StartServerAsync(MemoryMapType mode, int iteration)
     {
-        var socket = Path.Combine(_fixture.Directory, $"reclaim-{options.MemoryMapType}-{iteration}.sock");
-        var serverMode = scenario switch
+        var socket = Path.Combine(_fixture.Directory, $"reclaim-{mode}-{iteration}.sock");
+        var serverMode = ScenarioOf(iteration) switch
         {
             Scenario.HoldsLeases => "hold",
             Scenario.MidWrite => "flood",
             _ => "sink",
         };
-        await using var server = _fixture.StartPeer($"reclaim-{scenario}-{iteration}", "serve", socket, "--mode", serverMode);
+        var server = _fixture.StartPeer($"reclaim-{ScenarioOf(iteration)}-{iteration}", "serve", socket, "--mode", serverMode);
         await server.WaitForLineAsync("READY ", Timeout);
+        return (server, socket);
+    }
+
+    private static async Task KillServerAsync((PeerProcess Process, string Socket) started, Scenario scenario, ShmipcClientOptions options, CancellationToken cancellationToken)
+    {
+        var (process, socket) = started;
+        await using var server = process;
         var session = await ShmipcClient.ConnectAsync(socket, options, cancellationToken);
         Task? pending = null;
         try
