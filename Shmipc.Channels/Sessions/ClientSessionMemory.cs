@@ -18,7 +18,7 @@ namespace Shmipc.Channels.Sessions;
 //   handed to anyone else, so such late writes can only corrupt memory no live session uses. Tracking in-flight slices
 //   per session and returning them to a shared region would put them back into use while that peer can still write.
 // - It also keeps servers apart: one server cannot read or corrupt the messages a client exchanges with another.
-// - Cost, measured with `connect-cost` (bench/README.md): memory is per session instead of per process (only touched
+// - Cost, measured with `connect-cost` (bench/Shmipc.Channels.Benchmarks/README.md): memory is per session instead of per process (only touched
 //   pages of a memfd region: slice headers plus slices in use), and every connect creates and lays out a region.
 internal sealed unsafe class ClientSessionMemory
 {

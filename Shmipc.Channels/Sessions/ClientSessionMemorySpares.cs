@@ -3,7 +3,7 @@ namespace Shmipc.Channels.Sessions;
 /// <summary>
 /// Keeps one memfd-mode <see cref="ClientSessionMemory"/> made ahead of time per client configuration, so a connect
 /// takes a laid-out region instead of paying for one (laying out a 32 MiB region touches a page per slice header:
-/// tens of milliseconds, see bench/README.md <c>connect-cost</c>).
+/// tens of milliseconds, see bench/Shmipc.Channels.Benchmarks/README.md <c>connect-cost</c>).
 /// </summary>
 // Design: s_lock guards s_spares (config key → slot). A slot holds at most one ready spare and a flag for a preparation
 // in flight; Take never waits for a preparation (it builds its own then) and starts the next one after taking.
