@@ -48,6 +48,7 @@ internal static unsafe class ClientSessionFactory
                 queueFileToDelete: options.MemoryMapType == MemoryMapType.DevShmFile ? queueName : null,
                 onClosed: null);
             session.Start();
+            ClientSessionMemorySpares.PrepareNext(options);
             return session;
         }
         catch (Exception e)

@@ -6,8 +6,9 @@ namespace Shmipc.Channels.Sessions;
 /// tens of milliseconds, see bench/Shmipc.Channels.Benchmarks/README.md <c>connect-cost</c>).
 /// </summary>
 // Design: s_lock guards s_spares (config key → slot). A slot holds at most one ready spare and a flag for a preparation
-// in flight; Take never waits for a preparation (it builds its own then) and starts the next one after taking.
-// Preparations run on the thread pool, outside the lock. A spare is a memfd nobody else has seen (MFD_CLOEXEC, never
+// in flight; Take never waits for a preparation (it builds its own then); PrepareNext, called once the handshake is
+// done, starts the next one from the second connect of a configuration on. Preparations run on the thread pool,
+// outside the lock. A spare is a memfd nobody else has seen (MFD_CLOEXEC, never
 // announced), so handing it to a session later is as safe as creating it then. Only memfd mode: a file-mode spare would
 // hold /dev/shm space (files are fallocated there) and sit in /dev/shm under a name others can list. At most
 // MaxConfigurations configurations keep a spare (the least recently used idle one makes room), so an application that
@@ -30,7 +31,6 @@ internal static class ClientSessionMemorySpares
 
         var key = KeyOf(options);
         ClientSessionMemory? spare = null;
-        var prepare = false;
         ClientSessionMemory? evicted = null;
         lock (s_lock)
         {
@@ -47,22 +47,45 @@ internal static class ClientSessionMemorySpares
             if (slot is not null)
             {
                 slot.LastUsed = Environment.TickCount64;
+                slot.Uses++;
                 spare = slot.Ready;
                 slot.Ready = null;
-                prepare = !slot.Preparing;
-                slot.Preparing |= prepare;
             }
         }
 
         evicted?.Dispose(deleteQueueFile: false);
-        if (prepare)
+        return spare ?? ClientSessionMemory.Create(options);
+    }
+
+    /// <summary>
+    /// After a connect with <paramref name="options"/> has finished its handshake: starts making the next spare if this
+    /// configuration has connected before (a client that connects once never pays for a spare) and none is ready.
+    /// </summary>
+    /// <remarks>
+    /// Not during the handshake: on a busy machine the preparation would compete with it for the CPU, and the server's
+    /// handshake timeout covers the client's part too.
+    /// </remarks>
+    public static void PrepareNext(ShmipcClientOptions options)
+    {
+        if (options.MemoryMapType != MemoryMapType.MemFd)
         {
-            // The options object belongs to the caller, who may change it later: prepare from a copy of what counts.
-            var copy = Snapshot(options);
-            _ = Task.Run(() => Prepare(key, copy));
+            return;
         }
 
-        return spare ?? ClientSessionMemory.Create(options);
+        var key = KeyOf(options);
+        lock (s_lock)
+        {
+            if (!s_spares.TryGetValue(key, out var slot) || slot.Uses < 2 || slot.Preparing || slot.Ready is not null)
+            {
+                return;
+            }
+
+            slot.Preparing = true;
+        }
+
+        // The options object belongs to the caller, who may change it later: prepare from a copy of what counts.
+        var copy = Snapshot(options);
+        _ = Task.Run(() => Prepare(key, copy));
     }
 
     /// <summary>True while a spare is being made (tests wait for this to settle before counting mappings).</summary>
@@ -166,5 +189,7 @@ internal static class ClientSessionMemorySpares
         public bool Preparing { get; set; }
 
         public long LastUsed { get; set; }
+
+        public int Uses { get; set; }
     }
 }
