@@ -151,15 +151,18 @@ internal static class ClientSessionMemorySpares
         {
             // Out of memory or fds now: the next connect creates its own memory and reports the error then.
         }
-
-        lock (s_lock)
+        finally
         {
-            var slot = s_spares[key];
-            slot.Preparing = false;
-            if (slot.Ready is null)
+            // Whatever happened, the slot must not stay "preparing" (that would also pin it against eviction).
+            lock (s_lock)
             {
-                slot.Ready = made;
-                made = null;
+                var slot = s_spares[key];
+                slot.Preparing = false;
+                if (slot.Ready is null)
+                {
+                    slot.Ready = made;
+                    made = null;
+                }
             }
         }
 
