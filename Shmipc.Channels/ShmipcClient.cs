@@ -15,8 +15,9 @@ namespace Shmipc.Channels;
 public static class ShmipcClient
 {
     /// <summary>
-    /// Connects to a server on a Unix domain socket, creates the shared memory (the buffer region is shared by all
-    /// client sessions of this process with the same options) and runs the handshake.
+    /// Connects to a server on a Unix domain socket, creates the session's own shared memory (a buffer region and a
+    /// queue that no other session uses, freed when the session has ended and its last lease is disposed) and runs the
+    /// handshake.
     /// </summary>
     /// <param name="socketPath">The server's socket path.</param>
     /// <param name="options">Settings; null for the defaults (memfd, 32 MiB, shmipc-go's size classes).</param>

@@ -62,6 +62,8 @@ public sealed class ShmipcSession : IAsyncDisposable
 
     /// <summary>How many times the session stopped reading because its readers left the receive budget full.</summary>
     public long ReceivePauseCount => _session.Budget.Pauses;
+
+    /// <summary>
     /// A snapshot of the buffer region (slices total, free, in use) and of this session's leases in this process
     /// (held, and leaked: collected without <see cref="ShmLease.Dispose"/>, their slices reclaimed).
     /// </summary>

@@ -12,13 +12,20 @@ internal sealed unsafe partial class SharedRegion
 
     /// <summary>
     /// Creates a memfd named <paramref name="name"/> (callers pass "shmipc" + logical name), sizes it,
-    /// reserves its memory and maps it.
+    /// reserves its memory (unless <paramref name="reserve"/> is false) and maps it.
     /// </summary>
     /// <remarks>
     /// shmipc-go passes flags 0; this uses MFD_CLOEXEC because the fd reaches the peer via SCM_RIGHTS, never
     /// through exec, and without it every child process we spawn would inherit (and pin) the region.
     /// </remarks>
-    public static SharedRegion CreateMemFd(string name, long size)
+    /// <param name="name">The memfd's kernel name.</param>
+    /// <param name="size">Its size in bytes.</param>
+    /// <param name="reserve">
+    /// Whether to commit every page now (fallocate). Without it only the pages that are touched take memory; a memfd
+    /// lives on the kernel's internal tmpfs, which has no size limit, so skipping the reservation trades an early
+    /// ENOMEM/ENOSPC at creation for the OOM killer (or, under a memory cgroup limit, a fault) on first touch.
+    /// </param>
+    public static SharedRegion CreateMemFd(string name, long size, bool reserve = true)
     {
         ArgumentNullException.ThrowIfNull(name);
         Native.EnsureSupported();
@@ -43,7 +50,11 @@ internal sealed unsafe partial class SharedRegion
         try
         {
             Native.FTruncate(fd, size, name);
-            Reserve(fd, size, name);
+            if (reserve)
+            {
+                Reserve(fd, size, name);
+            }
+
             ulong inode = Native.FStat(fd, name).stx_ino;
             return new SharedRegion(fd, Native.MapShared(fd, size, name), size, name, path: null, isOwner: true, inode);
         }

@@ -4,11 +4,9 @@ using Shmipc.Channels.Protocol;
 
 namespace Shmipc.Channels.Sessions;
 
-/// <summary>Builds client sessions: connect, create the queue (the buffer region is shared), handshake.</summary>
+/// <summary>Builds client sessions: connect, create the session's own shared memory, handshake.</summary>
 internal static unsafe class ClientSessionFactory
 {
-    private static int s_sessionIndex = -1;
-
     /// <summary>
     /// Runs the whole client side synchronously (the caller offloads it): connect first, then create the shared
     /// memory (the order shmipc-go uses, docs/PROTOCOL.md "Corrections" 2), then the handshake under one deadline.
@@ -17,8 +15,7 @@ internal static unsafe class ClientSessionFactory
     {
         var socket = connect(options.ConnectTimeout);
         using var cancelRegistration = cancellationToken.Register(static s => ((SocketFd)s!).Shutdown(), socket);
-        SharedBuffer? buffer = null;
-        SharedRegion? queueRegion = null;
+        ClientSessionMemory? memory = null;
         try
         {
             if (options.MemoryMapType == MemoryMapType.MemFd && !socket.IsUnix)
@@ -29,18 +26,12 @@ internal static unsafe class ClientSessionFactory
             // Before any shared memory is created or an fd is sent: is the listening process one we trust?
             PeerAuthorization.CheckServer(socket, options);
 
-            buffer = ClientBufferRegistry.Acquire(options, out var bufferName);
-            var index = Interlocked.Increment(ref s_sessionIndex);
-            var queueName = $"{options.PathPrefix}_{Environment.ProcessId}_queue_{index}";
-            var queueSize = IoQueuePair.SizeFor((uint)options.QueueCapacity);
-            queueRegion = options.MemoryMapType == MemoryMapType.MemFd
-                ? SharedRegion.CreateMemFd("shmipc" + queueName, queueSize)
-                : SharedRegion.CreateFile(queueName, queueSize, options.FileMode);
-            var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, (uint)options.QueueCapacity, isCreator: true, QueueLayout.Current);
-
+            memory = ClientSessionMemorySpares.Take(options);
+            var queueName = memory.Names.Queue;
+            var bufferName = memory.Names.Buffer;
             var request = options.MemoryMapType switch
             {
-                MemoryMapType.MemFd => ClientHandshakeRequest.MemFdV3(queueName, bufferName, buffer.Region.FileDescriptor.Fd, queueRegion.FileDescriptor.Fd),
+                MemoryMapType.MemFd => ClientHandshakeRequest.MemFdV3(queueName, bufferName, memory.Buffer.Region.FileDescriptor.Fd, memory.QueueRegion.FileDescriptor.Fd),
                 _ when options.FileModeProtocolVersion == 3 => ClientHandshakeRequest.FilePathV3(queueName, bufferName),
                 _ => ClientHandshakeRequest.FilePathV2(queueName, bufferName),
             };
@@ -48,30 +39,26 @@ internal static unsafe class ClientSessionFactory
             cancellationToken.ThrowIfCancellationRequested();
             socket.SetNonBlocking(true);
 
+            // A file-mode queue is unlinked with the region, by inode: a file created later under the name is not ours.
+            memory.QueueRegion.DeleteOnDispose = options.MemoryMapType == MemoryMapType.DevShmFile;
             var session = new Session(
                 isClient: true,
                 name: queueName,
                 socket,
                 (byte)version,
-                buffer,
-                queueRegion,
-                queues,
+                memory.Buffer,
+                memory.QueueRegion,
+                memory.Queues,
                 options,
-                queueFileToDelete: options.MemoryMapType == MemoryMapType.DevShmFile ? queueName : null,
                 onClosed: null);
             session.Start();
+            ClientSessionMemorySpares.PrepareNext(options);
             return session;
         }
         catch (Exception e)
         {
             socket.Dispose();
-            if (queueRegion is not null)
-            {
-                queueRegion.DeleteOnDispose = options.MemoryMapType == MemoryMapType.DevShmFile;
-                queueRegion.Dispose();
-            }
-
-            buffer?.Release();
+            memory?.Dispose(deleteQueueFile: options.MemoryMapType == MemoryMapType.DevShmFile);
             if (cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException("connecting the shmipc session was cancelled.", e, cancellationToken);

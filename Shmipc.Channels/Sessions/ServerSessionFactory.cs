@@ -81,7 +81,6 @@ internal static unsafe class ServerSessionFactory
                 queueRegion,
                 queues,
                 options,
-                queueFileToDelete: null,
                 claimedQueue is { } q ? s => { ServerFileRegistry.Release(q); onClosed?.Invoke(s); } : onClosed);
             queueFile = null;
             session.Start();

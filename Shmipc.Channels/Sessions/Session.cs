@@ -38,7 +38,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private readonly IoQueue _sendQueue;
     private readonly IoQueue _recvQueue;
     private readonly Action<Session>? _onClosed;
-    private readonly string? _queueFileToDelete;
     private int _state;
     private uint _lastStreamId;
     private long _held;
@@ -55,7 +54,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         SharedRegion queueRegion,
         IoQueuePair queues,
         ShmipcOptions options,
-        string? queueFileToDelete,
         Action<Session>? onClosed)
     {
         IsClient = isClient;
@@ -67,7 +65,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         _sendQueue = queues.SendQueue;
         _recvQueue = queues.ReceiveQueue;
         Options = options;
-        _queueFileToDelete = queueFileToDelete;
         _onClosed = onClosed;
         _lastStreamId = isClient ? 1u : 2u;
         _incoming = Channel.CreateUnbounded<ShmipcStream>(new UnboundedChannelOptions { SingleWriter = true });
@@ -288,22 +285,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         {
             // Writers check IsClosed under this lock before they touch the send queue (see HasQueueRoom).
             _queueRegion.Dispose();
-        }
-
-        if (_queueFileToDelete is not null)
-        {
-            try
-            {
-                File.Delete(_queueFileToDelete);
-            }
-            catch (IOException)
-            {
-                // Already gone: the peer deletes it too (docs/PROTOCOL.md §4.2).
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours to delete.
-            }
         }
 
         Buffer.Release();

@@ -3,9 +3,9 @@ using Shmipc.Channels.Memory;
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// A buffer region (mapping + buffer manager) shared by the sessions and leases that use it, freed with the last
-/// reference. A client process shares one region among all its sessions, as shmipc-go does; a server maps each
-/// client region once.
+/// A buffer region (mapping + buffer manager) shared by a session and the leases that use it, freed with the last
+/// reference. A client gives each session a region of its own (see <see cref="ClientSessionMemory"/>); a server maps
+/// each client region once per session.
 /// </summary>
 // Design: _refs counts sessions plus live leases (Interlocked, no allocation per lease). The mapping stays valid while
 // any reference exists, so a lease can never touch unmapped memory; the last Release unmaps (and, for a file region it

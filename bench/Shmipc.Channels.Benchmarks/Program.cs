@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Shmipc.Channels.Benchmarks.Connect;
 using Shmipc.Channels.Benchmarks.Micro;
 using Shmipc.Channels.Benchmarks.PingPong;
 
@@ -6,7 +7,8 @@ namespace Shmipc.Channels.Benchmarks;
 
 /// <summary>
 /// Verbs: <c>pingpong</c> (cross-process harness, see PingPong/), <c>pingpong-server</c> (its child process),
-/// <c>alloc-probe</c> (allocation sources of the session round trip); anything else goes to BenchmarkDotNet.
+/// <c>alloc-probe</c> (allocation sources of the session round trip), <c>connect-cost</c> (connect time and memory per
+/// session); anything else goes to BenchmarkDotNet.
 /// </summary>
 internal static class Program
 {
@@ -20,6 +22,8 @@ internal static class Program
                 return PingPongHarness.RunAsync(rest).GetAwaiter().GetResult();
             case "pingpong-server":
                 return PingPongServer.RunAsync(rest).GetAwaiter().GetResult();
+            case "connect-cost":
+                return ConnectCost.RunAsync(rest).GetAwaiter().GetResult();
             case "alloc-probe":
                 return AllocationProbe.RunAsync(rest).GetAwaiter().GetResult();
             default:

@@ -1,8 +1,8 @@
 namespace Shmipc.Channels.Tests.Peer;
 
 /// <summary>
-/// <c>serve</c>: a listener whose sessions echo (or sink) every message on every stream, or (hold) accept streams and
-/// never read them. Sessions that end other than by a local close are reported as <c>SESSION-FAIL</c> lines.
+/// <c>serve</c>: a listener whose sessions echo (sink, hold, flood or ignore, see --mode) every message on every stream.
+/// Sessions that end other than by a local close are reported as <c>SESSION-FAIL</c> lines.
 /// </summary>
 internal static class EchoServer
 {
@@ -10,8 +10,8 @@ internal static class EchoServer
     {
         var table = new SessionTable();
         await using var listener = ShmipcListener.Bind(args.SocketPath, args.CreateServerOptions());
-        Console.WriteLine($"READY {args.SocketPath} mode={(args.Hold ? "hold" : args.Echo ? "echo" : "sink")}");
-        var accepting = AcceptAsync(listener, table, args.Echo, args.Hold);
+        Console.WriteLine($"READY {args.SocketPath} mode={args.Mode}");
+        var accepting = AcceptAsync(listener, table, args.Mode);
         var failures = ReportHandshakeFailuresAsync(listener);
         var sessionFailures = ReportSessionFailuresAsync(listener);
         await new CommandLoop(table, open: null).RunAsync();
@@ -22,29 +22,34 @@ internal static class EchoServer
         return 0;
     }
 
-    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, bool echo, bool hold)
+    private static async Task AcceptAsync(ShmipcListener listener, SessionTable table, string mode)
     {
         await foreach (var session in listener.Sessions.ReadAllAsync())
         {
             table.Add(session);
-            _ = ServeAsync(session, table, echo, hold);
+            _ = ServeAsync(session, table, mode);
         }
     }
 
-    private static async Task ServeAsync(ShmipcSession session, SessionTable table, bool echo, bool hold)
+    private static async Task ServeAsync(ShmipcSession session, SessionTable table, string mode)
     {
         try
         {
             await foreach (var stream in session.IncomingStreams.ReadAllAsync())
             {
                 table.Add(stream);
-                if (hold)
+                if (mode == "ignore")
                 {
                     Console.WriteLine($"HOLDING {session.Name} {stream.Id}");
                     continue;
                 }
 
-                _ = StreamEcho.RunAsync(stream, echo);
+                _ = mode switch
+                {
+                    "hold" => StreamHold.RunAsync(stream),
+                    "flood" => StreamFlood.RunAsync(stream),
+                    _ => StreamEcho.RunAsync(stream, mode == "echo"),
+                };
             }
         }
         catch (System.Threading.Channels.ChannelClosedException)

@@ -15,11 +15,13 @@ internal sealed class PeerArguments
 
     public string SocketPath { get; }
 
-    /// <summary><c>--mode echo|sink|hold</c> (serve): echo every message back, or only count and drop it.</summary>
-    public bool Echo { get; private set; } = true;
+    /// <summary><c>--mode echo|sink|hold|flood|ignore</c> (serve): echo every message back, only count and drop it, keep it
+    /// (<see cref="StreamHold"/>), write without end (<see cref="StreamFlood"/>), or accept streams and never read them
+    /// (a stalled consumer).</summary>
+    public string Mode { get; private set; } = "echo";
 
-    /// <summary><c>--mode hold</c> (serve): accept streams and never read them (a stalled consumer).</summary>
-    public bool Hold { get; private set; }
+    /// <summary>True for <c>--mode echo</c>.</summary>
+    public bool Echo => Mode == "echo";
 
     /// <summary><c>--budget-messages N</c>: the session's <see cref="ShmipcOptions.ReceiveBudgetMessages"/>.</summary>
     public int? BudgetMessages { get; private set; }
@@ -88,14 +90,11 @@ internal sealed class PeerArguments
             switch (args[i])
             {
                 case "--mode":
-                    var mode = Next(args, ref i);
-                    if (mode is not ("echo" or "sink" or "hold"))
+                    parsed.Mode = Next(args, ref i) switch
                     {
-                        throw new ArgumentException($"unknown mode '{mode}' (echo, sink or hold)");
-                    }
-
-                    parsed.Echo = mode == "echo";
-                    parsed.Hold = mode == "hold";
+                        var mode when mode is "echo" or "sink" or "hold" or "flood" or "ignore" => mode,
+                        var other => throw new ArgumentException($"unknown mode '{other}' (echo, sink, hold, flood or ignore)"),
+                    };
                     break;
                 case "--budget-messages":
                     parsed.BudgetMessages = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);

@@ -33,7 +33,7 @@ public sealed partial class FlowControlTests : IDisposable
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
         var path = Path.Combine(_fixture.Directory, "hold.sock");
-        await using var server = _fixture.StartPeer("serve-hold", "serve", path, "--mode", "hold");
+        await using var server = _fixture.StartPeer("serve-hold", "serve", path, "--mode", "ignore");
         await server.WaitForLineAsync("READY ", CrossProcessFixture.Timeout);
 
         var prefix = _fixture.NewPrefix("flood");

@@ -99,8 +99,8 @@ public sealed class SessionVectorTests
         Assert.Equal(expected, frame);
         Assert.Equal(goC2s.AsSpan(4, 4).ToArray(), frame.AsSpan(4, 4).ToArray());          // magic, v2, type 0
         var goAnnounced = ShareMemoryAnnouncement.Read(goC2s.AsSpan(0, 69));
-        Assert.Matches(@"^/dev/shm/shmipc_vec_[0-9a-f]+_\d+_queue_\d+$", announced.QueuePath);
-        Assert.Matches(@"^/dev/shm/shmipc_vec_[0-9a-f]+_\d+_buffer$", announced.BufferPath);
+        Assert.Matches(@"^/dev/shm/shmipc_vec_[0-9a-f]+_\d+_[0-9a-f]{16}_queue_\d+$", announced.QueuePath);
+        Assert.Matches(@"^/dev/shm/shmipc_vec_[0-9a-f]+_\d+_[0-9a-f]{16}_buffer$", announced.BufferPath);
         Assert.Matches(@"^/dev/shm/shmipc_\d+_queue_0$", goAnnounced.QueuePath);
 
         using var region = SharedRegion.OpenFile(announced.BufferPath);
