@@ -25,14 +25,17 @@ internal sealed unsafe partial class SharedRegion : IDisposable
     private readonly SafeMappingHandle _mapping;
     private readonly ulong _inode;
     private volatile byte* _base;
+    private long* _hits;
     private int _disposed;
     private int _unlinked;
 
-    private SharedRegion(SafeFdHandle fd, SafeMappingHandle mapping, long length, string name, string? path, bool isOwner, ulong inode)
+    private SharedRegion(SafeFdHandle fd, SafeMappingHandle mapping, long length, string name, string? path, bool isOwner, ulong inode, bool isSealed)
     {
         _fd = fd;
         _mapping = mapping;
         _base = (byte*)mapping.DangerousGetHandle();
+        _hits = mapping.GuardSlot >= 0 ? SigbusGuard.HitCounter(mapping.GuardSlot) : SigbusGuard.NoHits;
+        IsSealed = isSealed;
         _inode = inode;
         Length = length;
         Name = name;
@@ -69,6 +72,31 @@ internal sealed unsafe partial class SharedRegion : IDisposable
 
     /// <summary>True when this process created the object (and so may unlink it).</summary>
     public bool IsOwner { get; }
+
+    /// <summary>Whether the object is sealed against shrinking (a memfd sealed with F_SEAL_SHRINK): no one can truncate it.</summary>
+    public bool IsSealed { get; }
+
+    /// <summary>Whether the <see cref="SigbusGuard"/> protects the mapping (unsealed memory on Linux x64).</summary>
+    public bool IsGuarded => _mapping.GuardSlot >= 0;
+
+    /// <summary>
+    /// Whether someone truncated the object under the mapping and this process touched a page that was cut off (the
+    /// guard replaced it with zeros). One plain load: cheap enough for every reactor pass.
+    /// </summary>
+    public bool WasTruncated => *_hits != 0;
+
+    /// <summary>The object's size now (fstat), or -1 if it cannot be read; for error messages.</summary>
+    public long CurrentSize()
+    {
+        try
+        {
+            return (long)Native.FStat(_fd, Name).stx_size;
+        }
+        catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
 
     /// <summary>
     /// Whether <see cref="Dispose"/> unlinks <see cref="Path"/>. Defaults to true for files made by
@@ -117,6 +145,7 @@ internal sealed unsafe partial class SharedRegion : IDisposable
         }
 
         _base = null;
+        _hits = SigbusGuard.NoHits; // the guard slot is freed (and may be reused) when the mapping is released
         if (DeleteOnDispose)
         {
             try

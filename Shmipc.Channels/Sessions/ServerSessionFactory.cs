@@ -39,9 +39,18 @@ internal static unsafe class ServerSessionFactory
                 }
 
                 queueRegion = SharedRegion.OpenFd(queueHandle, announcement.QueuePath);
+                RequireSealed(options, bufferRegion, "buffer region");
+                RequireSealed(options, queueRegion, "queue");
             }
             else
             {
+                if (options.RequireSealedMemory)
+                {
+                    throw new ShmipcException(
+                        ShmipcErrorCode.HandshakeFailed,
+                        $"handshake: the client shares memory through files ('{announcement.BufferPath}'), which anyone who can open them may truncate, and RequireSealedMemory is set; the client must use memfd mode.");
+                }
+
                 bufferRegion = SharedRegion.OpenFile(announcement.BufferPath, options.AllowFilesOutsideDevShm);
                 queueRegion = SharedRegion.OpenFile(announcement.QueuePath, options.AllowFilesOutsideDevShm);
             }
@@ -91,6 +100,20 @@ internal static unsafe class ServerSessionFactory
         if (ServerBufferFiles.Release((string)buffer.Key))
         {
             buffer.Region.DeleteOnDispose = true;
+        }
+    }
+
+    /// <summary>
+    /// Memory that can shrink under our mapping is guarded (SigbusGuard) where possible; with RequireSealedMemory it is
+    /// refused instead.
+    /// </summary>
+    private static void RequireSealed(ShmipcServerOptions options, SharedRegion region, string what)
+    {
+        if (options.RequireSealedMemory && !region.IsSealed)
+        {
+            throw new ShmipcException(
+                ShmipcErrorCode.HandshakeFailed,
+                $"handshake: the client's {what} '{region.Name}' is a memfd that is not sealed against shrinking (as shmipc-go creates them), and RequireSealedMemory is set.");
         }
     }
 
