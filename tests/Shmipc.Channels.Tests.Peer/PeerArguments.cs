@@ -40,7 +40,7 @@ internal sealed class PeerArguments
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway> <socketPath> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|shrink|hostile-truncate-server|sigbus-unguarded> <socketPath or -> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);

@@ -15,6 +15,9 @@ internal static class Program
                 "hostile-garbage" => HostileGarbage.Run(parsed),
                 "hostile-offsets" => HostileOffsets.Run(parsed),
                 "crash-midway" => await CrashMidway.RunAsync(parsed),
+                "shrink" => ShrinkClient.Run(parsed),
+                "hostile-truncate-server" => TruncatingServer.Run(parsed),
+                "sigbus-unguarded" => SigbusUnguarded.Run(),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }
