@@ -203,7 +203,8 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             return false;
         }
 
-        if (Buffer is { } buffer)
+        // Memory a peer truncated holds no free lists any more (the guard shows zeros there): nothing to give back.
+        if (Buffer is { } buffer && !buffer.Region.WasTruncated)
         {
             for (var i = 0; i < _sliceCount; i++)
             {
