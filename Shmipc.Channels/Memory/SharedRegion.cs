@@ -11,7 +11,9 @@ namespace Shmipc.Channels.Memory;
 /// <remarks>
 /// Create with <see cref="CreateMemFd"/> or <see cref="CreateFile"/> (space is reserved up front, so a full
 /// /dev/shm is an exception here, never a SIGBUS later), or map what a peer made with
-/// <see cref="OpenFd"/> / <see cref="OpenFile"/>.
+/// <see cref="OpenFd"/> / <see cref="OpenFile"/>. Memory a peer could truncate (anything but a memfd sealed against
+/// shrinking) is registered with the <see cref="SigbusGuard"/> before it is first touched, so a truncation costs the
+/// session (<see cref="WasTruncated"/>), not the process.
 /// </remarks>
 internal sealed unsafe partial class SharedRegion : IDisposable
 {
@@ -20,7 +22,9 @@ internal sealed unsafe partial class SharedRegion : IDisposable
     // (idempotent, thread-safe through _disposed) first nulls _base so later Base/GetSpan calls throw
     // ObjectDisposedException, then releases the mapping handle (munmap; deferred while someone holds a
     // DangerousAddRef on Mapping) and the fd handle (close). Using a pointer obtained before Dispose after
-    // Dispose is a caller bug this type cannot catch.
+    // Dispose is a caller bug this type cannot catch. _hits points at the guard slot's hit counter (or at a
+    // counter that is always 0); Dispose points it back at the zero before the mapping handle frees the slot
+    // (unregistering just before munmap), so a reused slot never reports a hit to this region.
     private readonly SafeFdHandle _fd;
     private readonly SafeMappingHandle _mapping;
     private readonly ulong _inode;

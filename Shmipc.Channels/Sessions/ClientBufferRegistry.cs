@@ -26,7 +26,8 @@ internal static unsafe class ClientBufferRegistry
             {
                 // In file mode a server deletes the buffer file when its last session for it ends (PROTOCOL.md §14.18);
                 // a deleted file cannot be announced again, so start a new region then.
-                if (options.MemoryMapType == MemoryMapType.MemFd || File.Exists(existing.Region.Path))
+                // A region the server truncated (file mode) is unusable too: its pages read as zeros.
+                if (!existing.Region.WasTruncated && (options.MemoryMapType == MemoryMapType.MemFd || File.Exists(existing.Region.Path)))
                 {
                     name = existing.Region.Name;
                     return existing;

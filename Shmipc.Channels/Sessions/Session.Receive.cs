@@ -38,9 +38,10 @@ internal sealed partial class Session
             }
 
             // After the batch (and on the pass the guard's wake-up causes): did a peer truncate our shared memory?
-            if (Buffer.Region.WasTruncated || _queueRegion.WasTruncated)
+            if (!IsClosed && (Buffer.Region.WasTruncated || _queueRegion.WasTruncated))
             {
-                throw CreateTruncatedException(null);
+                Close(CreateTruncatedException(null));
+                return true;
             }
         }
         catch (ShmipcException e)
@@ -128,7 +129,7 @@ internal sealed partial class Session
     /// queue elements look corrupt, and the truncation is what the user must hear about.
     /// </summary>
     private ShmipcException TruncatedOr(ShmipcException error) =>
-        error.ErrorCode == ShmipcErrorCode.CorruptSharedMemory && (Buffer.Region.WasTruncated || _queueRegion.WasTruncated) && !error.Message.Contains("truncated", StringComparison.Ordinal)
+        error.ErrorCode == ShmipcErrorCode.CorruptSharedMemory && (Buffer.Region.WasTruncated || _queueRegion.WasTruncated)
             ? CreateTruncatedException(error)
             : error;
 

@@ -111,13 +111,19 @@ public sealed class TruncatedMemoryTests : IDisposable
         Assert.Equal(0, await server.WaitForExitAsync(CrossProcessFixture.Timeout));
         await stream.DisposeAsync();
 
-        // The client process carries on: another session, to another server, exchanges messages.
-        var own = await _fixture.GetEchoClientSessionAsync(MemoryMapType.DevShmFile);
-        var ownStream = own.OpenStream();
-        await Messages.RoundTripAsync(ownStream, 4096, 21, cts.Token);
-        ownStream.Output.Complete();
-        await _fixture.EchoServerPeer.WaitForLineAsync($"STREAM-END {own.Name} {ownStream.Id} ", CrossProcessFixture.Timeout);
-        await ownStream.DisposeAsync();
+        // The client process carries on: a new session with the same options (so a fresh buffer region: the truncated
+        // one is not handed out again) exchanges messages with another server.
+        var again = await _fixture.ConnectAsync(
+            await _fixture.GetEchoServerAsync(),
+            new ShmipcClientOptions { MemoryMapType = MemoryMapType.DevShmFile, PathPrefix = prefix, BufferCapacity = 1024 * 1024 },
+            cts.Token);
+        var againStream = again.OpenStream();
+        await Messages.RoundTripAsync(againStream, 4096, 21, cts.Token);
+        againStream.Output.Complete();
+        await _fixture.EchoServerPeer.WaitForLineAsync($"STREAM-END {again.Name} {againStream.Id} ", CrossProcessFixture.Timeout);
+        await againStream.DisposeAsync();
+        Assert.False(again.IsClosed);
+        await again.DisposeAsync();
 
         await session.DisposeAsync();
         await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(prefix).Length == 0, CrossProcessFixture.Timeout, $"no files left under {prefix}");
