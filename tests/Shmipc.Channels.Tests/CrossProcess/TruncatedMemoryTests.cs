@@ -101,6 +101,9 @@ public sealed class TruncatedMemoryTests : IDisposable
         var stream = session.OpenStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes("hello"), cts.Token);
 
+        // A lease the application still holds keeps the (soon truncated) buffer region alive.
+        var held = stream.Rent();
+
         server.Send("truncate");
         await server.WaitForLineAsync("TRUNCATED ", CrossProcessFixture.Timeout);
 
@@ -124,6 +127,7 @@ public sealed class TruncatedMemoryTests : IDisposable
         await againStream.DisposeAsync();
         Assert.False(again.IsClosed);
         await again.DisposeAsync();
+        held.Dispose();
 
         await session.DisposeAsync();
         await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(prefix).Length == 0, CrossProcessFixture.Timeout, $"no files left under {prefix}");
