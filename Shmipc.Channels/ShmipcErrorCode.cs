@@ -27,7 +27,10 @@ public enum ShmipcErrorCode
     /// <summary>A deadline passed (<c>ErrTimeout</c>, <c>ErrConnectionWriteTimeout</c>).</summary>
     Timeout,
 
-    /// <summary>Shared memory contents from the peer are invalid: an offset, slice header or chain out of bounds.</summary>
+    /// <summary>
+    /// Shared memory contents from the peer are invalid: an offset, slice header or chain out of bounds, or memory the
+    /// peer truncated under this process's mapping.
+    /// </summary>
     CorruptSharedMemory,
 
     /// <summary>No free slice of the size asked for (<c>ErrNoMoreBuffer</c>).</summary>

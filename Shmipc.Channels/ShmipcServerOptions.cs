@@ -29,6 +29,14 @@ public sealed class ShmipcServerOptions : ShmipcOptions
     /// </summary>
     public UnixFileMode SocketFileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>
+    /// Whether to accept only clients whose shared memory cannot shrink: memfds sealed with F_SEAL_SHRINK, as
+    /// Shmipc.NET clients create them. Clients in file mode and shmipc-go clients (unsealed memfds) then fail the
+    /// handshake. Default false, so Go clients work; unsealed memory is then guarded against truncation on Linux x64
+    /// (a truncating client only loses its own session) and exposed on arm64 (see the README's security model).
+    /// </summary>
+    public bool RequireSealedMemory { get; set; }
+
     /// <inheritdoc />
     public override void Validate()
     {

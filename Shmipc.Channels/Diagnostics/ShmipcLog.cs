@@ -25,6 +25,9 @@ internal static partial class ShmipcLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "shmipc session {Session} ended: {Reason}")]
     public static partial void SessionFaulted(ILogger logger, string session, string reason, Exception error);
 
+    [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "shmipc session {Session}: the peer truncated shared memory under this process: {Reason}")]
+    public static partial void SharedMemoryTruncated(ILogger logger, string session, string reason);
+
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "shmipc handshake failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, string reason, Exception error);
 

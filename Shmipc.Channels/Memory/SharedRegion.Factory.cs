@@ -12,11 +12,15 @@ internal sealed unsafe partial class SharedRegion
 
     /// <summary>
     /// Creates a memfd named <paramref name="name"/> (callers pass "shmipc" + logical name), sizes it,
-    /// reserves its memory (unless <paramref name="reserve"/> is false) and maps it.
+    /// reserves its memory (unless <paramref name="reserve"/> is false), seals its size and maps it.
     /// </summary>
     /// <remarks>
     /// shmipc-go passes flags 0; this uses MFD_CLOEXEC because the fd reaches the peer via SCM_RIGHTS, never
-    /// through exec, and without it every child process we spawn would inherit (and pin) the region.
+    /// through exec, and without it every child process we spawn would inherit (and pin) the region. It also uses
+    /// MFD_ALLOW_SEALING and then seals the size (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): a peer that receives
+    /// the fd can then never truncate the memory under our mapping (which would raise SIGBUS here), and a .NET
+    /// server can see that from the seals and skip the SIGBUS guard. Peers only map the fd, so the seals cost them
+    /// nothing. <paramref name="seal"/> false makes an unsealed memfd like shmipc-go's (for tests); it is guarded.
     /// </remarks>
     /// <param name="name">The memfd's kernel name.</param>
     /// <param name="size">Its size in bytes.</param>
@@ -25,7 +29,8 @@ internal sealed unsafe partial class SharedRegion
     /// lives on the kernel's internal tmpfs, which has no size limit, so skipping the reservation trades an early
     /// ENOMEM/ENOSPC at creation for the OOM killer (or, under a memory cgroup limit, a fault) on first touch.
     /// </param>
-    public static SharedRegion CreateMemFd(string name, long size, bool reserve = true)
+    /// <param name="seal">Whether to seal the size (false only for tests that play a shmipc-go peer).</param>
+    public static SharedRegion CreateMemFd(string name, long size, bool reserve = true, bool seal = true)
     {
         ArgumentNullException.ThrowIfNull(name);
         Native.EnsureSupported();
@@ -46,7 +51,8 @@ internal sealed unsafe partial class SharedRegion
                 string.Create(CultureInfo.InvariantCulture, $"more than the {available} bytes of memory available to this process"));
         }
 
-        var fd = new SafeFdHandle(Native.CheckIo(Native.Libc.memfd_create(name, Native.MFD_CLOEXEC), $"memfd_create({name})"), ownsHandle: true);
+        uint flags = Native.MFD_CLOEXEC | (seal ? Native.MFD_ALLOW_SEALING : 0);
+        var fd = new SafeFdHandle(Native.CheckIo(Native.Libc.memfd_create(name, flags), $"memfd_create({name})"), ownsHandle: true);
         try
         {
             Native.FTruncate(fd, size, name);
@@ -55,8 +61,13 @@ internal sealed unsafe partial class SharedRegion
                 Reserve(fd, size, name);
             }
 
+            if (seal)
+            {
+                Native.AddSeals(fd, Native.F_SEAL_SHRINK | Native.F_SEAL_GROW | Native.F_SEAL_SEAL, name);
+            }
+
             ulong inode = Native.FStat(fd, name).stx_ino;
-            return new SharedRegion(fd, Native.MapShared(fd, size, name), size, name, path: null, isOwner: true, inode);
+            return new SharedRegion(fd, Map(fd, size, name, guard: !seal, checkSize: false), size, name, path: null, isOwner: true, inode, isSealed: seal);
         }
         catch
         {
@@ -84,7 +95,7 @@ internal sealed unsafe partial class SharedRegion
             Native.FTruncate(fd, size, path);
             Reserve(fd, size, path);
             ulong inode = Native.FStat(fd, path).stx_ino;
-            return new SharedRegion(fd, Native.MapShared(fd, size, path), size, path, path, isOwner: true, inode);
+            return new SharedRegion(fd, Map(fd, size, path, guard: true, checkSize: false), size, path, path, isOwner: true, inode, isSealed: false);
         }
         catch
         {
@@ -105,9 +116,12 @@ internal sealed unsafe partial class SharedRegion
         {
             Native.EnsureSupported();
             string name = label ?? string.Create(CultureInfo.InvariantCulture, $"fd {fd.Fd}");
+
+            // Seals first: once F_SEAL_SHRINK is seen, the size read next is final.
+            bool isSealed = (Native.GetSeals(fd, name) & Native.F_SEAL_SHRINK) != 0;
             Native.statx_t st = Native.FStat(fd, name);
             long size = CheckMappable(st, name);
-            return new SharedRegion(fd, Native.MapShared(fd, size, name), size, name, path: null, isOwner: false, st.stx_ino);
+            return new SharedRegion(fd, Map(fd, size, name, guard: !isSealed, checkSize: !isSealed), size, name, path: null, isOwner: false, st.stx_ino, isSealed);
         }
         catch
         {
@@ -137,11 +151,54 @@ internal sealed unsafe partial class SharedRegion
         {
             Native.statx_t st = Native.FStat(fd, path);
             long size = CheckMappable(st, path);
-            return new SharedRegion(fd, Native.MapShared(fd, size, path), size, path, path, isOwner: false, st.stx_ino);
+            return new SharedRegion(fd, Map(fd, size, path, guard: true, checkSize: true), size, path, path, isOwner: false, st.stx_ino, isSealed: false);
         }
         catch
         {
             fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Maps the object; with <paramref name="guard"/> (memory someone else could truncate) the mapping is registered
+    /// with the <see cref="SigbusGuard"/> before anything touches it, where the guard exists (Linux x64). With
+    /// <paramref name="checkSize"/> the object must still be as large as the mapping once it is guarded: a peer that
+    /// shrank it in between is refused now rather than noticed later.
+    /// </summary>
+    private static SafeMappingHandle Map(SafeFdHandle fd, long size, string name, bool guard, bool checkSize)
+    {
+        SafeMappingHandle mapping = Native.MapShared(fd, size, name);
+        try
+        {
+            if (guard && SigbusGuard.IsSupported)
+            {
+                if (!SigbusGuard.TryRegister((void*)mapping.DangerousGetHandle(), (nuint)size, out int slot))
+                {
+                    throw new ShmipcException(
+                        ShmipcErrorCode.HandshakeFailed,
+                        $"Refusing to map {name}: {SigbusGuard.Capacity} unsealed shared-memory regions are already mapped and guarded, the most this process guards.");
+                }
+
+                mapping.SetGuardSlot(slot);
+            }
+
+            if (checkSize)
+            {
+                ulong now = Native.FStat(fd, name).stx_size;
+                if (now < (ulong)size)
+                {
+                    throw new ShmipcException(
+                        ShmipcErrorCode.HandshakeFailed,
+                        string.Create(CultureInfo.InvariantCulture, $"Refusing {name}: it shrank from {size} to {now} bytes while it was being mapped."));
+                }
+            }
+
+            return mapping;
+        }
+        catch
+        {
+            mapping.Dispose();
             throw;
         }
     }

@@ -11,7 +11,9 @@ namespace Shmipc.Channels.Memory;
 /// <remarks>
 /// Create with <see cref="CreateMemFd"/> or <see cref="CreateFile"/> (space is reserved up front, so a full
 /// /dev/shm is an exception here, never a SIGBUS later), or map what a peer made with
-/// <see cref="OpenFd"/> / <see cref="OpenFile"/>.
+/// <see cref="OpenFd"/> / <see cref="OpenFile"/>. Memory a peer could truncate (anything but a memfd sealed against
+/// shrinking) is registered with the <see cref="SigbusGuard"/> before it is first touched, so a truncation costs the
+/// session (<see cref="WasTruncated"/>), not the process.
 /// </remarks>
 internal sealed unsafe partial class SharedRegion : IDisposable
 {
@@ -20,19 +22,24 @@ internal sealed unsafe partial class SharedRegion : IDisposable
     // (idempotent, thread-safe through _disposed) first nulls _base so later Base/GetSpan calls throw
     // ObjectDisposedException, then releases the mapping handle (munmap; deferred while someone holds a
     // DangerousAddRef on Mapping) and the fd handle (close). Using a pointer obtained before Dispose after
-    // Dispose is a caller bug this type cannot catch.
+    // Dispose is a caller bug this type cannot catch. _hits points at the guard slot's hit counter (or at a
+    // counter that is always 0); Dispose points it back at the zero before the mapping handle frees the slot
+    // (unregistering just before munmap), so a reused slot never reports a hit to this region.
     private readonly SafeFdHandle _fd;
     private readonly SafeMappingHandle _mapping;
     private readonly ulong _inode;
     private volatile byte* _base;
+    private long* _hits;
     private int _disposed;
     private int _unlinked;
 
-    private SharedRegion(SafeFdHandle fd, SafeMappingHandle mapping, long length, string name, string? path, bool isOwner, ulong inode)
+    private SharedRegion(SafeFdHandle fd, SafeMappingHandle mapping, long length, string name, string? path, bool isOwner, ulong inode, bool isSealed)
     {
         _fd = fd;
         _mapping = mapping;
         _base = (byte*)mapping.DangerousGetHandle();
+        _hits = mapping.GuardSlot >= 0 ? SigbusGuard.HitCounter(mapping.GuardSlot) : SigbusGuard.NoHits;
+        IsSealed = isSealed;
         _inode = inode;
         Length = length;
         Name = name;
@@ -69,6 +76,31 @@ internal sealed unsafe partial class SharedRegion : IDisposable
 
     /// <summary>True when this process created the object (and so may unlink it).</summary>
     public bool IsOwner { get; }
+
+    /// <summary>Whether the object is sealed against shrinking (a memfd sealed with F_SEAL_SHRINK): no one can truncate it.</summary>
+    public bool IsSealed { get; }
+
+    /// <summary>Whether the <see cref="SigbusGuard"/> protects the mapping (unsealed memory on Linux x64).</summary>
+    public bool IsGuarded => _mapping.GuardSlot >= 0;
+
+    /// <summary>
+    /// Whether someone truncated the object under the mapping and this process touched a page that was cut off (the
+    /// guard replaced it with zeros). One plain load: cheap enough for every reactor pass.
+    /// </summary>
+    public bool WasTruncated => *_hits != 0;
+
+    /// <summary>The object's size now (fstat), or -1 if it cannot be read; for error messages.</summary>
+    public long CurrentSize()
+    {
+        try
+        {
+            return (long)Native.FStat(_fd, Name).stx_size;
+        }
+        catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
 
     /// <summary>
     /// Whether <see cref="Dispose"/> unlinks <see cref="Path"/>. Defaults to true for files made by
@@ -117,6 +149,7 @@ internal sealed unsafe partial class SharedRegion : IDisposable
         }
 
         _base = null;
+        _hits = SigbusGuard.NoHits; // the guard slot is freed (and may be reused) when the mapping is released
         if (DeleteOnDispose)
         {
             try

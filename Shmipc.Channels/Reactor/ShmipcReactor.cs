@@ -51,6 +51,10 @@ internal sealed class ShmipcReactor
         _epoll = EpollHandle.Create();
         _wake = EventFd.Create();
         _epoll.Add(_wake.Fd, EpollHandle.EPOLLIN, WakeToken);
+
+        // A fault absorbed by the SIGBUS guard (on any thread) wakes the reactor, whose next pass lets the session
+        // whose shared memory was truncated see it and close.
+        SigbusGuard.SetWakeFd(_wake.Fd);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }

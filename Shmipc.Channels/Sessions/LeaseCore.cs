@@ -300,7 +300,9 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         }
 
         var freed = _sliceCount > 0 ? Session : null;
-        if (Buffer is { } buffer)
+
+        // Memory a peer truncated holds no free lists any more (the guard shows zeros there): nothing to give back.
+        if (Buffer is { } buffer && !buffer.Region.WasTruncated)
         {
             for (var i = 0; i < _sliceCount; i++)
             {

@@ -44,9 +44,18 @@ internal static unsafe class ServerSessionFactory
                 }
 
                 queueRegion = SharedRegion.OpenFd(queueHandle, announcement.QueuePath);
+                RequireSealed(options, bufferRegion, "buffer region");
+                RequireSealed(options, queueRegion, "queue");
             }
             else
             {
+                if (options.RequireSealedMemory)
+                {
+                    throw new ShmipcException(
+                        ShmipcErrorCode.HandshakeFailed,
+                        $"handshake: the client shares memory through files ('{announcement.BufferPath}'), which anyone who can open them may truncate, and RequireSealedMemory is set; the client must use memfd mode.");
+                }
+
                 bufferRegion = SharedRegion.OpenFile(announcement.BufferPath, options.AllowFilesOutsideDevShm);
                 bufferFile = ClaimFile(bufferRegion, isQueue: false, peer, options);
                 queueRegion = SharedRegion.OpenFile(announcement.QueuePath, options.AllowFilesOutsideDevShm);
@@ -133,6 +142,20 @@ internal static unsafe class ServerSessionFactory
         if (ServerFileRegistry.Release((SharedFileIdentity)buffer.Key))
         {
             buffer.Region.DeleteOnDispose = true;
+        }
+    }
+
+    /// <summary>
+    /// Memory that can shrink under our mapping is guarded (SigbusGuard) where possible; with RequireSealedMemory it is
+    /// refused instead.
+    /// </summary>
+    private static void RequireSealed(ShmipcServerOptions options, SharedRegion region, string what)
+    {
+        if (options.RequireSealedMemory && !region.IsSealed)
+        {
+            throw new ShmipcException(
+                ShmipcErrorCode.HandshakeFailed,
+                $"handshake: the client's {what} '{region.Name}' is a memfd that is not sealed against shrinking (as shmipc-go creates them), and RequireSealedMemory is set.");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Shmipc.Channels.Diagnostics;
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
@@ -49,10 +50,17 @@ internal sealed partial class Session
             {
                 ReleaseWaitersIfRoom();
             }
+
+            // After the batch (and on the pass the guard's wake-up causes): did a peer truncate our shared memory?
+            if (!IsClosed && (Buffer.Region.WasTruncated || _queueRegion.WasTruncated))
+            {
+                Close(CreateTruncatedException(null));
+                return true;
+            }
         }
         catch (ShmipcException e)
         {
-            Close(e);
+            Close(TruncatedOr(e));
             return true;
         }
         finally
@@ -134,7 +142,7 @@ internal sealed partial class Session
         }
         catch (ShmipcException e)
         {
-            Close(e);
+            Close(TruncatedOr(e));
         }
         finally
         {
@@ -142,6 +150,28 @@ internal sealed partial class Session
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="error"/>, or the truncation behind it: zeros read from a truncated page make slice headers and
+    /// queue elements look corrupt, and the truncation is what the user must hear about.
+    /// </summary>
+    private ShmipcException TruncatedOr(ShmipcException error) =>
+        error.ErrorCode == ShmipcErrorCode.CorruptSharedMemory && (Buffer.Region.WasTruncated || _queueRegion.WasTruncated)
+            ? CreateTruncatedException(error)
+            : error;
+
+    private ShmipcException CreateTruncatedException(ShmipcException? inner)
+    {
+        var region = Buffer.Region.WasTruncated ? Buffer.Region : _queueRegion;
+        var what = ReferenceEquals(region, _queueRegion) ? "queue" : "buffer region";
+        var now = region.CurrentSize();
+        var size = now < 0 ? "an unknown size" : string.Create(CultureInfo.InvariantCulture, $"{now} bytes");
+        var message = string.Create(
+            CultureInfo.InvariantCulture,
+            $"session {Name}: the peer truncated the shared {what} '{region.Name}' to {size} while {region.Length} bytes were mapped; the pages cut off read as zeros, so the session was closed.");
+        ShmipcLog.SharedMemoryTruncated(Logger, Name, message);
+        return new ShmipcException(ShmipcErrorCode.CorruptSharedMemory, message, inner);
     }
 
     /// <summary>Dispatches queued elements; a budgeted drain stops (and pauses the session) when the receive budget is full.</summary>

@@ -81,7 +81,7 @@ internal sealed class PeerArguments
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer> <socketPath> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer|shrink|hostile-truncate-server|sigbus-unguarded> <socketPath or -> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);

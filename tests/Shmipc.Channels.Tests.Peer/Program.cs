@@ -19,6 +19,9 @@ internal static class Program
                 "stall" => await Stall.RunAsync(parsed),
                 "flood" => await Flood.RunAsync(parsed),
                 "wait-writer" => await WaitWriter.RunAsync(parsed),
+                "shrink" => ShrinkClient.Run(parsed),
+                "hostile-truncate-server" => TruncatingServer.Run(parsed),
+                "sigbus-unguarded" => SigbusUnguarded.Run(),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }

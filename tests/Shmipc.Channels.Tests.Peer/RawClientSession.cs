@@ -43,22 +43,33 @@ internal sealed unsafe class RawClientSession : IDisposable
     /// <summary>Connects and completes a valid v3 memfd handshake with a 1 MiB region (4 KiB and 16 KiB slices).</summary>
     /// <param name="socketPath">The server's socket.</param>
     /// <param name="queueCapacity">Elements per IO queue (a small queue fills quickly when nobody pops it).</param>
-    public static RawClientSession Connect(string socketPath, uint queueCapacity = QueueCapacity)
+    public static RawClientSession Connect(string socketPath, uint queueCapacity = QueueCapacity) =>
+        Connect(socketPath, MemoryMapType.MemFd, seal: true, $"/dev/shm/shmipc_hostile_{Environment.ProcessId}", queueCapacity);
+
+    /// <summary>
+    /// Connects like <see cref="Connect(string, uint)"/> in <paramref name="mode"/>: memfds sealed as Shmipc.NET makes them,
+    /// or unsealed as shmipc-go makes them (<paramref name="seal"/> false); or files <paramref name="prefix"/>_buffer and
+    /// _queue_0 with a v2 file-path handshake, as shmipc-go's default mode.
+    /// </summary>
+    public static RawClientSession Connect(string socketPath, MemoryMapType mode, bool seal, string prefix, uint queueCapacity = QueueCapacity)
     {
         var socket = SocketFd.ConnectUnix(socketPath, IoTimeout);
         SharedRegion? bufferRegion = null;
         SharedRegion? queueRegion = null;
         try
         {
-            var prefix = $"/dev/shm/shmipc_hostile_{Environment.ProcessId}";
             var bufferName = prefix + "_buffer";
             var queueName = prefix + "_queue_0";
-            bufferRegion = SharedRegion.CreateMemFd("shmipc" + bufferName, 1024 * 1024);
+            var memfd = mode == MemoryMapType.MemFd;
+            bufferRegion = memfd ? SharedRegion.CreateMemFd("shmipc" + bufferName, 1024 * 1024, seal: seal) : SharedRegion.CreateFile(bufferName, 1024 * 1024);
             ReadOnlySpan<(uint, uint)> classes = [(4096u, 50u), (16384u, 50u)];
             var manager = BufferManager.Create(bufferRegion.Base, bufferRegion.Length, classes);
-            queueRegion = SharedRegion.CreateMemFd("shmipc" + queueName, IoQueuePair.SizeFor(queueCapacity));
+            var queueSize = IoQueuePair.SizeFor(queueCapacity);
+            queueRegion = memfd ? SharedRegion.CreateMemFd("shmipc" + queueName, queueSize, seal: seal) : SharedRegion.CreateFile(queueName, queueSize);
             var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, queueCapacity, isCreator: true, QueueLayout.Current);
-            var request = ClientHandshakeRequest.MemFdV3(queueName, bufferName, bufferRegion.FileDescriptor.Fd, queueRegion.FileDescriptor.Fd);
+            var request = memfd
+                ? ClientHandshakeRequest.MemFdV3(queueName, bufferName, bufferRegion.FileDescriptor.Fd, queueRegion.FileDescriptor.Fd)
+                : ClientHandshakeRequest.FilePathV2(queueName, bufferName);
             var version = HandshakeClient.Run(new SocketHandshakeTransport(socket), request, IoTimeout);
             return new RawClientSession(queueName, socket, bufferRegion, manager, queueRegion, queues, (byte)version);
         }
@@ -83,6 +94,12 @@ internal sealed unsafe class RawClientSession : IDisposable
         }
 
         Queues.SendQueue.MarkWorking();
+        SendPolling();
+    }
+
+    /// <summary>Sends a Polling frame: the server drains its receive queue.</summary>
+    public void SendPolling()
+    {
         Span<byte> polling = stackalloc byte[ProtocolConstants.HeaderSize];
         HeaderOnlyFrame.Write(polling, Version, EventType.Polling);
         Send(polling);
@@ -105,6 +122,19 @@ internal sealed unsafe class RawClientSession : IDisposable
         {
             return $"{e.ErrorCode}: {e.Message}";
         }
+    }
+
+    /// <summary>Writes <paramref name="text"/> into a fresh slice and returns its offset (nothing is queued yet).</summary>
+    public uint WriteMessage(string text)
+    {
+        if (!Manager.TryAllocate(text.Length, out var slice))
+        {
+            throw new InvalidOperationException("the region has no free slice");
+        }
+
+        var written = System.Text.Encoding.ASCII.GetBytes(text, Manager.GetSliceData(slice));
+        Manager.SetSliceLength(slice, written);
+        return slice;
     }
 
     public void Dispose()

@@ -67,6 +67,30 @@ public sealed class PeerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A snapshot of the stdout lines so far.</summary>
+    public IReadOnlyList<string> OutputLines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    /// <summary>A snapshot of the stderr lines so far.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _errors];
+            }
+        }
+    }
+
     /// <summary>Forward output to this test (null: keep it only in memory).</summary>
     public ITestOutputHelper? Output
     {
