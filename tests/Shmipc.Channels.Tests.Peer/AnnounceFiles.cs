@@ -11,7 +11,9 @@ namespace Shmipc.Channels.Tests.Peer;
 /// test's choosing. With <c>--queue-path Q --buffer-path B</c> it names someone else's files (taking over a session);
 /// otherwise it creates its own valid files under <c>--prefix</c>, optionally hands them to <c>--owner UID</c>
 /// (chown) or fills the buffer region with garbage (<c>--kind bad-buffer</c>), and with <c>--keep</c> leaves them
-/// behind when it exits, like a client that died. Prints <c>RESULT accepted</c> or <c>RESULT refused &lt;how&gt;</c>,
+/// behind when it exits, like a client that died. <c>--kind shared-buffer</c> opens a second session that announces the
+/// same buffer file with a queue of its own, as shmipc-go's SessionManager shares one buffer among a process's
+/// sessions. Prints <c>RESULT accepted</c> or <c>RESULT refused &lt;how&gt;</c>,
 /// then waits for stdin to close.
 /// </summary>
 internal static unsafe class AnnounceFiles
@@ -22,6 +24,8 @@ internal static unsafe class AnnounceFiles
     {
         SharedRegion? buffer = null;
         SharedRegion? queue = null;
+        SharedRegion? secondQueue = null;
+        SocketFd? secondSocket = null;
         try
         {
             string queuePath;
@@ -61,6 +65,15 @@ internal static unsafe class AnnounceFiles
             {
                 HandshakeClient.Run(new SocketHandshakeTransport(socket), ClientHandshakeRequest.FilePathV3(queuePath, bufferPath), IoTimeout);
                 result = "accepted";
+                if (args.Kind == "shared-buffer")
+                {
+                    var secondPath = args.Prefix + "_queue_1";
+                    secondQueue = SharedRegion.CreateFile(secondPath, IoQueuePair.SizeFor(1024));
+                    _ = IoQueuePair.Create(secondQueue.Base, secondQueue.Length, 1024, isCreator: true, QueueLayout.Current);
+                    secondQueue.DeleteOnDispose = !args.Keep;
+                    secondSocket = SocketFd.ConnectUnix(args.SocketPath, IoTimeout);
+                    HandshakeClient.Run(new SocketHandshakeTransport(secondSocket), ClientHandshakeRequest.FilePathV3(secondPath, bufferPath), IoTimeout);
+                }
             }
             catch (ShmipcException e)
             {
@@ -77,6 +90,8 @@ internal static unsafe class AnnounceFiles
         }
         finally
         {
+            secondSocket?.Dispose();
+            secondQueue?.Dispose();
             queue?.Dispose();
             buffer?.Dispose();
         }

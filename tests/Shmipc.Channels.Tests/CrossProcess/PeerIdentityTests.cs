@@ -60,27 +60,17 @@ public sealed class PeerIdentityTests : IDisposable
     [Fact]
     public async Task FileMode_SessionsOfOneClientProcessSharingItsBufferRegion_AreAllAccepted()
     {
-        // shmipc-go's SessionManager and this library's client share one buffer file among a process's sessions: the
-        // in-use check must let the same process announce it again.
-        using var cts = new CancellationTokenSource(CrossProcessFixture.Timeout);
-        var options = new ShmipcClientOptions { MemoryMapType = MemoryMapType.DevShmFile, BufferCapacity = 4L * 1024 * 1024, PathPrefix = _fixture.NewPrefix("shared") };
-        var first = await _fixture.ConnectAsync(_fixture.ListenerPath, options, cts.Token);
-        var second = await _fixture.ConnectAsync(_fixture.ListenerPath, options, cts.Token);
-        Assert.Equal(3, CrossProcessFixture.ShmFiles(options.PathPrefix).Length); // one buffer, two queues
-        foreach (var client in new[] { first, second })
+        // shmipc-go's SessionManager shares one buffer file among a process's sessions (Shmipc.NET gives each session
+        // its own): the in-use check must let the same process announce its buffer again, with a queue of its own.
+        var prefix = _fixture.NewPrefix("shared");
+        await using (var client = _fixture.StartPeer("announce-shared", "announce", _fixture.ListenerPath, "--prefix", prefix, "--kind", "shared-buffer"))
         {
-            var server = await _fixture.AcceptSessionAsync(client.Name);
-            await using var stream = client.OpenStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(client.Name), cts.Token);
-            var received = await server.AcceptStreamAsync(cts.Token);
-            using var message = await received.Input.ReadAsync(cts.Token);
-            Assert.Equal(client.Name, Encoding.ASCII.GetString(message.Data));
-            await server.DisposeAsync();
+            var result = await client.WaitForLineAsync("RESULT ", CrossProcessFixture.Timeout);
+            Assert.Equal("RESULT accepted", result);
+            Assert.Equal(3, CrossProcessFixture.ShmFiles(prefix).Length); // one buffer, two queues
         }
 
-        await first.DisposeAsync();
-        await second.DisposeAsync();
-        await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(options.PathPrefix).Length == 0, CrossProcessFixture.Timeout, "the shared files to be removed");
+        await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(prefix).Length == 0, CrossProcessFixture.Timeout, "the shared files to be removed");
     }
 
     [Fact]
