@@ -18,6 +18,12 @@ internal static class ClientSessionMemorySpares
 {
     private const int MaxConfigurations = 4;
 
+    // A spare is made only for layouts with at most this many slices (the default 32 MiB layout has about 2 400): the
+    // layout touches a page per slice, so a big region of small slices (256 MiB of 64-byte slices: 4 million) would
+    // cost seconds of CPU and all its memory in the background, competing with the traffic of the session that was
+    // just connected.
+    private const long MaxSparedSlices = 16_384;
+
     private static readonly Lock s_lock = new();
     private static readonly Dictionary<string, Slot> s_spares = [];
 
@@ -67,7 +73,7 @@ internal static class ClientSessionMemorySpares
     /// </remarks>
     public static void PrepareNext(ShmipcClientOptions options)
     {
-        if (options.MemoryMapType != MemoryMapType.MemFd)
+        if (options.MemoryMapType != MemoryMapType.MemFd || SliceCount(options) > MaxSparedSlices)
         {
             return;
         }
@@ -87,6 +93,10 @@ internal static class ClientSessionMemorySpares
         var copy = Snapshot(options);
         _ = Task.Run(() => Prepare(key, copy));
     }
+
+    /// <summary>How many slices the layout of <paramref name="options"/> has (each costs a touched page to lay out).</summary>
+    private static long SliceCount(ShmipcClientOptions options) =>
+        options.SizeClasses.Sum(c => options.BufferCapacity * c.Percent / 100 / Math.Max(1, c.SliceSize));
 
     /// <summary>True while a spare is being made (tests wait for this to settle before counting mappings).</summary>
     internal static bool IsPreparing
