@@ -32,22 +32,39 @@ public static class ShmipcClient
         return ConnectCoreAsync(timeout => SocketFd.ConnectUnix(socketPath, timeout), options, cancellationToken);
     }
 
-    /// <summary>Connects over TCP (file mode only: memfd needs a Unix socket).</summary>
+    /// <summary>
+    /// Connects over TCP. Only file mode works there (memfd needs a Unix socket to pass its fds), so null options mean
+    /// the defaults with <see cref="MemoryMapType.DevShmFile"/>. TCP carries no credentials: the server is not checked.
+    /// </summary>
     /// <param name="endPoint">The server's address.</param>
-    /// <param name="options">Settings; <see cref="ShmipcClientOptions.MemoryMapType"/> must be <see cref="MemoryMapType.DevShmFile"/>.</param>
+    /// <param name="options">
+    /// Settings; null for the defaults in file mode. <see cref="ShmipcClientOptions.MemoryMapType"/> must be
+    /// <see cref="MemoryMapType.DevShmFile"/>.
+    /// </param>
     /// <param name="cancellationToken">Cancels connecting and the handshake.</param>
-    /// <exception cref="ShmipcException">Invalid options, no server, or the handshake failed or timed out.</exception>
-    public static Task<ShmipcSession> ConnectTcpAsync(IPEndPoint endPoint, ShmipcClientOptions options, CancellationToken cancellationToken = default)
+    /// <exception cref="ShmipcException">
+    /// Invalid options (memfd mode is refused with <see cref="ShmipcErrorCode.InvalidConfiguration"/> before any
+    /// connection is made), no server, or the handshake failed or timed out.
+    /// </exception>
+    public static Task<ShmipcSession> ConnectTcpAsync(IPEndPoint endPoint, ShmipcClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ArgumentNullException.ThrowIfNull(options);
-        return ConnectCoreAsync(timeout => SocketFd.ConnectTcp(endPoint, timeout), options, cancellationToken);
+        options ??= new ShmipcClientOptions { MemoryMapType = MemoryMapType.DevShmFile };
+        return ConnectCoreAsync(timeout => SocketFd.ConnectTcp(endPoint, timeout), options, cancellationToken, overTcp: true);
     }
 
-    private static async Task<ShmipcSession> ConnectCoreAsync(Func<TimeSpan, SocketFd> connect, ShmipcClientOptions? options, CancellationToken cancellationToken)
+    private static async Task<ShmipcSession> ConnectCoreAsync(Func<TimeSpan, SocketFd> connect, ShmipcClientOptions? options, CancellationToken cancellationToken, bool overTcp = false)
     {
         options ??= new ShmipcClientOptions();
         options.Validate();
+        if (overTcp && options.MemoryMapType == MemoryMapType.MemFd)
+        {
+            // Refused before connecting: a server should not see a connection that can only be dropped.
+            throw new ShmipcException(
+                ShmipcErrorCode.InvalidConfiguration,
+                "memfd mode needs a Unix domain socket (the memory is passed as file descriptors); over TCP set MemoryMapType.DevShmFile, or pass no options.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         // Connect and handshake block (bounded by their timeouts) on a thread of their own, not the thread pool's.
         var session = await Task.Factory.StartNew(

@@ -24,7 +24,7 @@ namespace Shmipc.Channels;
 /// user, see <see cref="ShmipcServerOptions.AllowedClientUserIds"/>; files that are not the client's own) is disconnected
 /// and reported on <see cref="HandshakeFailures"/>; the listener keeps accepting. The socket file gets
 /// <see cref="ShmipcServerOptions.SocketFileMode"/> (owner only by default). Disposing the listener closes every session it
-/// accepted and removes the socket file.
+/// accepted and removes its socket file, unless the path names another socket by then (another server bound it).
 /// </remarks>
 public sealed class ShmipcListener : IAsyncDisposable
 {
@@ -101,7 +101,10 @@ public sealed class ShmipcListener : IAsyncDisposable
     public ValueTask<ShmipcSession> AcceptAsync(CancellationToken cancellationToken = default) =>
         _sessions.Reader.ReadAsync(cancellationToken);
 
-    /// <summary>Stops accepting, closes every session accepted here, removes the socket file.</summary>
+    /// <summary>
+    /// Stops accepting, closes every session accepted here, removes the socket file if it is still the one this listener
+    /// bound (a socket another server has bound at the path since is left alone).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -110,18 +113,9 @@ public sealed class ShmipcListener : IAsyncDisposable
         }
 
         await ShmipcReactor.Shared.UnregisterAsync(_handler).ConfigureAwait(false);
+        // SocketFd removes the socket file only if the path still names the socket it bound (same inode): after a
+        // restart or a blue-green switch the path may belong to a newer server, whose clients must keep finding it.
         _socket.Dispose();
-        if (_path is not null)
-        {
-            try
-            {
-                File.Delete(_path);
-            }
-            catch (IOException)
-            {
-                // Someone else's socket now, or already gone.
-            }
-        }
 
         _sessions.Writer.TryComplete();
         _failures.Writer.TryComplete();

@@ -18,11 +18,7 @@ internal static unsafe class ClientSessionFactory
         ClientSessionMemory? memory = null;
         try
         {
-            if (options.MemoryMapType == MemoryMapType.MemFd && !socket.IsUnix)
-            {
-                throw new ShmipcException(ShmipcErrorCode.InvalidConfiguration, "memfd mode needs a Unix domain socket; use MemoryMapType.DevShmFile over TCP.");
-            }
-
+            // memfd over TCP never gets here: ShmipcClient.ConnectTcpAsync refuses it before connecting.
             // Before any shared memory is created or an fd is sent: is the listening process one we trust?
             PeerAuthorization.CheckServer(socket, options);
 

@@ -1,9 +1,10 @@
+using System.Net;
 using System.Text;
 
 namespace Shmipc.Channels.Tests.Peer;
 
 /// <summary>
-/// <c>connect</c>: a client session that opens streams on command (only clients open streams in shmipc), greets on
+/// <c>connect</c>: a client session (Unix socket, or TCP with --tcp) that opens streams on command (only clients open streams in shmipc), greets on
 /// each so the server sees it, and then echoes whatever the server sends.
 /// </summary>
 internal static class EchoClient
@@ -11,7 +12,9 @@ internal static class EchoClient
     public static async Task<int> RunAsync(PeerArguments args)
     {
         var table = new SessionTable();
-        await using var session = await ShmipcClient.ConnectAsync(args.SocketPath, args.CreateClientOptions());
+        await using var session = args.Tcp
+            ? await ShmipcClient.ConnectTcpAsync(IPEndPoint.Parse(args.SocketPath), args.CreateClientOptions())
+            : await ShmipcClient.ConnectAsync(args.SocketPath, args.CreateClientOptions());
         table.Add(session);
         Console.WriteLine($"READY {session.Name} {args.Prefix}");
         await new CommandLoop(table, count => OpenAsync(session, table, count)).RunAsync();

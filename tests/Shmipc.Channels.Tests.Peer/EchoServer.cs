@@ -1,7 +1,9 @@
+using System.Net;
+
 namespace Shmipc.Channels.Tests.Peer;
 
 /// <summary>
-/// <c>serve</c>: a listener whose sessions echo (sink, hold, flood or ignore, see --mode) every message on every stream.
+/// <c>serve</c>: a listener (Unix socket, or TCP with --tcp) whose sessions echo (sink, hold, flood or ignore, see --mode) every message on every stream.
 /// Sessions that end other than by a local close are reported as <c>SESSION-FAIL</c> lines.
 /// </summary>
 internal static class EchoServer
@@ -9,8 +11,10 @@ internal static class EchoServer
     public static async Task<int> RunAsync(PeerArguments args)
     {
         var table = new SessionTable();
-        await using var listener = ShmipcListener.Bind(args.SocketPath, args.CreateServerOptions());
-        Console.WriteLine($"READY {args.SocketPath} mode={args.Mode}");
+        await using var listener = args.Tcp
+            ? ShmipcListener.BindTcp(IPEndPoint.Parse(args.SocketPath), args.CreateServerOptions())
+            : ShmipcListener.Bind(args.SocketPath, args.CreateServerOptions());
+        Console.WriteLine($"READY {(args.Tcp ? listener.LocalEndPoint : args.SocketPath)} mode={args.Mode}");
         var accepting = AcceptAsync(listener, table, args.Mode);
         var failures = ReportHandshakeFailuresAsync(listener);
         var sessionFailures = ReportSessionFailuresAsync(listener);

@@ -74,6 +74,12 @@ internal sealed class PeerArguments
     /// <summary><c>--keep</c> (announce): leave the created files behind on exit, like a client that died.</summary>
     public bool Keep { get; private set; }
 
+    /// <summary>
+    /// <c>--tcp</c> (serve, connect): the socket argument is a TCP address (<c>127.0.0.1:0</c> to serve on a free port);
+    /// serve prints the bound address in its READY line. Clients need <c>--file</c> with it.
+    /// </summary>
+    public bool Tcp { get; private set; }
+
     /// <summary><c>--allow-uid UID</c>: a user the server (serve) or client (connect) accepts besides its own and root.</summary>
     public uint? AllowUid { get; private set; }
 
@@ -146,6 +152,9 @@ internal sealed class PeerArguments
                     break;
                 case "--keep":
                     parsed.Keep = true;
+                    break;
+                case "--tcp":
+                    parsed.Tcp = true;
                     break;
                 case "--allow-uid":
                     parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
