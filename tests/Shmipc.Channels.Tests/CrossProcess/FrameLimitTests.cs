@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Shmipc.Channels.Tests.CrossProcess;
 using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 
@@ -190,15 +191,7 @@ public sealed class LeakDetectionTests
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) => Messages.EventuallyAsync(condition, Timeout, what);
 
     private static ShmipcClientOptions TinyOptions() => new()
     {

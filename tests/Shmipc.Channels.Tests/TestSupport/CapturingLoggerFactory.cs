@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Shmipc.Channels.Tests.TestSupport;
 
-/// <summary>An <see cref="ILoggerFactory"/> that keeps every formatted line (level and text) for assertions.</summary>
+/// <summary>A logger factory that keeps every line (level, category and formatted message) for assertions.</summary>
 public sealed class CapturingLoggerFactory : ILoggerFactory
 {
-    public ConcurrentQueue<(LogLevel Level, string Message)> Lines { get; } = new();
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Lines { get; } = new();
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider)
     {
@@ -18,7 +18,7 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
     {
     }
 
-    private sealed class Logger(CapturingLoggerFactory owner) : ILogger
+    private sealed class Logger(CapturingLoggerFactory owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -26,6 +26,6 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue((logLevel, formatter(state, exception)));
+            owner.Lines.Enqueue((logLevel, category, formatter(state, exception)));
     }
 }
