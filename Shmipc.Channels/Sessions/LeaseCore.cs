@@ -284,7 +284,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 
         _sliceCount = count;
         CountSlices(count);
-        ArrayPool<byte>.Shared.Return(_heap!);
+        ByteArrays.Return(_heap!);
         _heap = null;
         _heapLength = 0;
         _sequenceBuilt = false;

@@ -312,37 +312,9 @@ internal sealed partial class Session
     /// </summary>
     private void SignalRoom()
     {
-        if (!Monitor.TryEnter(_socketLock))
+        if (TryWriteSocketWithoutWaiting(_pollingFrame, finishCutFrame: true))
         {
-            return;
-        }
-
-        try
-        {
-            if (IsClosed)
-            {
-                return;
-            }
-
-            var sent = Socket.TrySend(_pollingFrame);
-            if (sent > 0 && sent < _pollingFrame.Length)
-            {
-                // A frame is never left half-written (rare: an 8-byte send rarely splits).
-                Socket.SendAll(_pollingFrame.AsSpan(sent), Options.WriteTimeout);
-            }
-
-            if (sent > 0)
-            {
-                Metrics.SyncSent();
-            }
-        }
-        catch (Exception e) when (e is ShmipcException or ObjectDisposedException)
-        {
-            // A broken connection, or a session released meanwhile: the receive side sees it and closes the session.
-        }
-        finally
-        {
-            Monitor.Exit(_socketLock);
+            Metrics.SyncSent();
         }
     }
 
@@ -448,10 +420,17 @@ internal sealed partial class Session
     }
 
     /// <summary>
-    /// Close only: writes a whole frame if the socket lock is free and the socket takes the frame at once; never
-    /// waits (a writer holding the lock may be stuck behind a peer that stopped reading).
+    /// Writes a whole frame if the socket lock is free and the socket takes the frame at once; never waits for the lock
+    /// (a writer holding it may be stuck behind a peer that stopped reading). Used by close (close notices) and by the
+    /// reactor (<see cref="SignalRoom"/>).
     /// </summary>
-    private bool TryWriteSocketWithoutWaiting(ReadOnlySpan<byte> frame)
+    /// <param name="frame">The frame.</param>
+    /// <param name="finishCutFrame">
+    /// When the socket took only part of the frame: true sends the rest (bounded by the write timeout; rare for a
+    /// header-sized frame), false marks the connection cut so that nothing else follows (close only).
+    /// </param>
+    /// <returns>True when the whole frame went out.</returns>
+    private bool TryWriteSocketWithoutWaiting(ReadOnlySpan<byte> frame, bool finishCutFrame = false)
     {
         if (!Monitor.TryEnter(_socketLock))
         {
@@ -468,6 +447,12 @@ internal sealed partial class Session
             var n = Socket.TrySend(frame);
             if (n > 0 && n < frame.Length)
             {
+                if (finishCutFrame)
+                {
+                    Socket.SendAll(frame[n..], Options.WriteTimeout);
+                    return true;
+                }
+
                 // The rest of the frame will never follow: nothing else may be written behind it.
                 _frameCut = true;
             }

@@ -154,6 +154,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             ShmipcLog.LeaseLeaked(Logger, Name, kind == LeaseKind.Received ? "received" : "rented", streamId, length, slices, where);
         }
     }
+
     /// <summary>Starts serving the session on the reactor.</summary>
     public void Start()
     {

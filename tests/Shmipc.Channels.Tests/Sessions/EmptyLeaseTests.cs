@@ -17,13 +17,7 @@ public sealed class EmptyLeaseTests
     {
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { HandshakeTimeout = Timeout });
-        var options = new ShmipcClientOptions
-        {
-            BufferCapacity = 1024 * 1024,
-            SizeClasses = [new(1024, 50), new(4096, 50)],
-            PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}",
-            HandshakeTimeout = Timeout,
-        };
+        var options = TestClientOptions.Small(Timeout);
         using var cts = new CancellationTokenSource(Timeout);
         await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
         await using var server = await listener.AcceptAsync(cts.Token);
