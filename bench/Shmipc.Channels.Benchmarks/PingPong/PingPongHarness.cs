@@ -94,6 +94,11 @@ internal static class PingPongHarness
                 }
             }
 
+            for (var h = 0; h < options.Hogs; h++)
+            {
+                await StartChildAsync(children, $"hog{h}", ["--transport", "hog"]);
+            }
+
             Console.WriteLine("server children: " + string.Join(", ", children.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} pid {c.Id}"))));
             Console.WriteLine();
             await WarmUpProcessesAsync(options, runners);
@@ -146,7 +151,7 @@ internal static class PingPongHarness
                 }
 
                 table.WriteCsv(prefix + ".csv", load);
-                ResultChart.Write(prefix + ".png", table, $"{Environment.ProcessorCount} cores, loadavg {load} at start, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                ResultChart.Write(prefix + ".png", table, $"{Environment.ProcessorCount} cores, loadavg {load} at start{(options.Hogs > 0 ? $", {options.Hogs} CPU hogs" : string.Empty)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
                 Console.WriteLine($"wrote {prefix}.csv and {prefix}.png");
             }
         }
@@ -222,7 +227,7 @@ internal static class PingPongHarness
             $"{RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, loadavg {load}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"shmipc configurations {string.Join(", ", o.Modes.Select(m => m.Name))}, {o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
+            $"shmipc configurations {string.Join(", ", o.Modes.Select(m => m.Name))}, {(o.Hogs > 0 ? $"{o.Hogs} CPU hog processes, " : string.Empty)}{o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"1 s unmeasured JIT warm-up per transport first; per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));

@@ -30,6 +30,8 @@ internal sealed class PingPongOptions
           --transports LIST     floor,spin,uds,shmipc (default all): floor = the same copies and checksums in this
                                 process without IPC; spin = two processes spinning on two flags in a /dev/shm file
                                 (one stream, round trips only)
+          --hog N               start N CPU hog processes (one spinning thread each) for the whole run: the busy-machine
+                                case (their CPU is not counted in the CPU columns)
           --out PREFIX          also write PREFIX.csv and PREFIX.png (latency and throughput vs size)
           --region SIZE         shmipc buffer region size (default 256MB, 512MB above 1MB payloads; units as --sizes)
           --burst N             shmipc only: after the warm-up, stream 1 writes N messages before reading their echoes
@@ -81,6 +83,8 @@ internal sealed class PingPongOptions
     public IReadOnlyList<ShmipcMode> Modes => _modes ?? [new ShmipcMode(Mode, OnReactor)];
 
     public string? OutPrefix { get; private set; }
+
+    public int Hogs { get; private set; }
 
     private IReadOnlyList<ShmipcMode>? _modes;
 
@@ -186,6 +190,9 @@ internal sealed class PingPongOptions
                     break;
                 case "--modes":
                     o._modes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ShmipcMode.Parse).Distinct().ToArray();
+                    break;
+                case "--hog":
+                    o.Hogs = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--out":
                     o.OutPrefix = Next();

@@ -9,7 +9,8 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
 /// </summary>
 /// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>,
-/// or <c>pingpong-server --transport spin --file PATH</c> (the spin floor, <see cref="SpinServer"/>).</remarks>
+/// or <c>pingpong-server --transport spin --file PATH</c> (the spin floor, <see cref="SpinServer"/>), or
+/// <c>pingpong-server --transport hog</c> (a CPU hog for <c>pingpong --hog N</c>: one thread that spins until stdin closes).</remarks>
 internal static class PingPongServer
 {
     public static async Task<int> RunAsync(string[] args)
@@ -47,6 +48,27 @@ internal static class PingPongServer
                     Console.Error.WriteLine($"pingpong-server: unknown option {args[i]}");
                     return 2;
             }
+        }
+
+        if (transport == "hog")
+        {
+            var stop = false;
+            var hog = new Thread(() =>
+            {
+                var x = 0UL;
+                while (!Volatile.Read(ref stop))
+                {
+                    x = (x * 6364136223846793005UL) + 1442695040888963407UL;
+                }
+
+                GC.KeepAlive(x);
+            }) { IsBackground = true, Name = "cpu-hog" };
+            hog.Start();
+            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+            Volatile.Write(ref stop, true);
+            hog.Join();
+            Console.WriteLine("STATS hog");
+            return 0;
         }
 
         if (path is null || transport is not ("shmipc" or "uds" or "spin"))

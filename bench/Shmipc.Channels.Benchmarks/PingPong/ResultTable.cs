@@ -130,11 +130,12 @@ internal sealed class ResultTable
 
     private static int Target(string name, string what, double value, double target, bool lowerIsBetter)
     {
-        var met = double.IsFinite(value) && (lowerIsBetter ? value <= target : value >= target);
-        var shown = double.IsFinite(value) ? value.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+        var met = lowerIsBetter ? value <= target : value >= target;
+        var verdict = !double.IsFinite(value) ? "n/a   " : met ? "met   " : "MISSED";
+        var shown = double.IsFinite(value) ? value.ToString("0.00", CultureInfo.InvariantCulture) : "not measured (the transport it is compared with did not run)";
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"  {(met ? "met   " : "MISSED")} {name}: {what} = {shown} (target {(lowerIsBetter ? "<=" : ">=")} {target:0.0#})"));
+            $"  {verdict} {name}: {what} = {shown} (target {(lowerIsBetter ? "<=" : ">=")} {target:0.0#})"));
         return 1;
     }
 
