@@ -20,36 +20,42 @@ internal sealed class FloorRunner : TransportRunner
     {
         var result = new CellResult(Name, cell);
         var streams = cell.Kind == CellKind.OneWay ? 1 : cell.Streams;
-        await RunThreadsAsync(cell, set, streams, warmup, null);
+        var buffers = new byte[2 * streams][]; // per stream a request and a reply buffer, allocated outside the meter
+        for (var i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = new byte[set.Size];
+        }
+
+        await RunThreadsAsync(cell, set, buffers, warmup, null);
         var histograms = StreamWorkers.NewHistograms(cell.Kind == CellKind.OneWay ? 0 : streams);
         var meter = CellMeter.Start(Cpu);
-        result.RoundTrips = await RunThreadsAsync(cell, set, streams, measure, histograms);
+        result.RoundTrips = await RunThreadsAsync(cell, set, buffers, measure, histograms);
         meter.Stop(result);
         StreamWorkers.Merge(result, histograms);
         return result;
     }
 
-    private static async Task<long> RunThreadsAsync(CellSpec cell, MessageSet set, int streams, CellPlan plan, HdrHistogram.LongHistogram[]? histograms)
+    private static async Task<long> RunThreadsAsync(CellSpec cell, MessageSet set, byte[][] buffers, CellPlan plan, HdrHistogram.LongHistogram[]? histograms)
     {
         var deadline = plan.DeadlineFrom(System.Diagnostics.Stopwatch.GetTimestamp());
-        var tasks = new Task<long>[streams];
-        for (var i = 0; i < streams; i++)
+        var tasks = new Task<long>[buffers.Length / 2];
+        for (var i = 0; i < tasks.Length; i++)
         {
             var first = i % MessageSet.Count;
             var histogram = histograms is { Length: > 0 } ? histograms[i] : null;
+            var request = buffers[2 * i];
+            var reply = buffers[(2 * i) + 1];
             tasks[i] = cell.Kind == CellKind.OneWay
-                ? StreamWorkers.StartThread(() => OneWay(set, plan, deadline))
-                : StreamWorkers.StartThread(() => RoundTrips(set, first, plan, deadline, histogram));
+                ? StreamWorkers.StartThread(() => OneWay(set, request, plan, deadline))
+                : StreamWorkers.StartThread(() => RoundTrips(set, request, reply, first, plan, deadline, histogram));
         }
 
         var counts = await Task.WhenAll(tasks);
         return counts.Sum();
     }
 
-    private static long RoundTrips(MessageSet set, int first, CellPlan plan, long deadline, HdrHistogram.LongHistogram? histogram)
+    private static long RoundTrips(MessageSet set, byte[] request, byte[] reply, int first, CellPlan plan, long deadline, HdrHistogram.LongHistogram? histogram)
     {
-        var request = new byte[set.Size];
-        var reply = new byte[set.Size];
         long done = 0;
         var k = first;
         while (true)
@@ -78,9 +84,8 @@ internal sealed class FloorRunner : TransportRunner
         }
     }
 
-    private static long OneWay(MessageSet set, CellPlan plan, long deadline)
+    private static long OneWay(MessageSet set, byte[] buffer, CellPlan plan, long deadline)
     {
-        var buffer = new byte[set.Size];
         long done = 0;
         var k = 0;
         while (true)
