@@ -30,6 +30,12 @@ internal sealed class CellResult(string transport, CellSpec spec)
     /// <summary>CPU time of the client process and the transport's server child during the measured part.</summary>
     public TimeSpan CpuTime { get; set; }
 
+    /// <summary>Context switches (voluntary + involuntary) of the client process and the transport's child during the measured part.</summary>
+    public long ContextSwitches { get; set; }
+
+    /// <summary>Context switches per message (both processes).</summary>
+    public double ContextSwitchesPerMessage => RoundTrips == 0 ? double.NaN : (double)ContextSwitches / RoundTrips;
+
     /// <summary>Bytes this (client) process allocated during the measured part, all threads.</summary>
     public long AllocatedBytes { get; set; }
 

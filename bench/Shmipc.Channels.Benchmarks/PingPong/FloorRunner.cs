@@ -14,7 +14,7 @@ internal sealed class FloorRunner : TransportRunner
 {
     public override string Name => "floor";
 
-    public override TimeSpan Cpu() => CpuMeter.Sample(null);
+    public override ServerProcess? Child => null;
 
     public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
@@ -28,7 +28,7 @@ internal sealed class FloorRunner : TransportRunner
 
         await RunThreadsAsync(cell, set, buffers, warmup, null);
         var histograms = StreamWorkers.NewHistograms(cell.Kind == CellKind.OneWay ? 0 : streams);
-        var meter = CellMeter.Start(Cpu);
+        var meter = StartMeter();
         result.RoundTrips = await RunThreadsAsync(cell, set, buffers, measure, histograms);
         meter.Stop(result);
         StreamWorkers.Merge(result, histograms);

@@ -27,7 +27,7 @@ internal sealed class ShmipcClientRunner(string socketPath, PingPongOptions opti
 
     public static long RegionSizeFor(int size) => size > 1024 * 1024 ? 512L * 1024 * 1024 : 256L * 1024 * 1024;
 
-    public override TimeSpan Cpu() => CpuMeter.Sample(child);
+    public override ServerProcess? Child => child;
 
     public override async Task BeginSizeAsync(int size)
     {
@@ -94,7 +94,7 @@ internal sealed class ShmipcClientRunner(string socketPath, PingPongOptions opti
             var fallbacksBefore = session.FallbackWriteCount + session.FallbackReadCount;
             var wakeUpsBefore = session.SyncEventsSent + session.SyncEventsReceived;
             var histograms = StreamWorkers.NewHistograms(streamCount);
-            var meter = CellMeter.Start(Cpu);
+            var meter = StartMeter();
             result.RoundTrips = await RunWorkersAsync(streams, set, measure, histograms);
             meter.Stop(result);
             result.WakeUps = session.SyncEventsSent + session.SyncEventsReceived - wakeUpsBefore;
@@ -127,7 +127,7 @@ internal sealed class ShmipcClientRunner(string socketPath, PingPongOptions opti
         var session = Session;
         var fallbacksBefore = session.FallbackWriteCount + session.FallbackReadCount;
         var wakeUpsBefore = session.SyncEventsSent + session.SyncEventsReceived;
-        var meter = CellMeter.Start(Cpu);
+        var meter = StartMeter();
         result.RoundTrips = await SendManyAsync(stream, set, measure, _maxChunk).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         meter.Stop(result);
         result.WakeUps = session.SyncEventsSent + session.SyncEventsReceived - wakeUpsBefore;

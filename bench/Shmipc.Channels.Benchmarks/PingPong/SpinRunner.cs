@@ -16,14 +16,14 @@ internal sealed class SpinRunner(SpinLayout layout, ServerProcess child) : Trans
 
     public override bool Supports(CellSpec cell) => cell.Kind == CellKind.PingPong && cell.Streams == 1 && cell.Size <= layout.AreaSize;
 
-    public override TimeSpan Cpu() => CpuMeter.Sample(child);
+    public override ServerProcess? Child => child;
 
     public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
         var result = new CellResult(Name, cell);
         await StreamWorkers.StartThread(() => Loop(set, warmup, null));
         var histogram = CellResult.NewHistogram();
-        var meter = CellMeter.Start(Cpu);
+        var meter = StartMeter();
         result.RoundTrips = await StreamWorkers.StartThread(() => Loop(set, measure, histogram));
         meter.Stop(result);
         result.Histogram.Add(histogram);

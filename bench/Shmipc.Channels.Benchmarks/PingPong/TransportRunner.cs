@@ -18,8 +18,11 @@ internal abstract class TransportRunner
 
     public virtual Task EndSizeAsync() => Task.CompletedTask;
 
-    /// <summary>CPU time of this process plus the transport's child process, if any.</summary>
-    public abstract TimeSpan Cpu();
+    /// <summary>The transport's child process, if any (its CPU time and context switches count with this process's).</summary>
+    public abstract ServerProcess? Child { get; }
+
+    /// <summary>Starts the meter of a cell's measured part (CPU and context switches of this process and the child).</summary>
+    protected CellMeter StartMeter() => CellMeter.Start(Child);
 
     /// <summary>Warm-up (unmeasured), then the measured part between a <see cref="CellMeter"/>'s start and stop.</summary>
     public abstract Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure);

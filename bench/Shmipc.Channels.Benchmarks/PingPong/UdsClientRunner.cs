@@ -14,7 +14,7 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous, Serve
 {
     public override string Name => "uds";
 
-    public override TimeSpan Cpu() => CpuMeter.Sample(child);
+    public override ServerProcess? Child => child;
 
     public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
@@ -34,7 +34,7 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous, Serve
                 var socket = sockets[0];
                 await RoundTripControlAsync(socket, MessageSet.Hello);
                 await OneWayAsync(socket, set, warmup);
-                var meter = CellMeter.Start(Cpu);
+                var meter = StartMeter();
                 result.RoundTrips = await OneWayAsync(socket, set, measure);
                 meter.Stop(result);
                 return result;
@@ -42,7 +42,7 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous, Serve
 
             await RunWorkersAsync(sockets, set, warmup, null);
             var histograms = StreamWorkers.NewHistograms(connectionCount);
-            var measured = CellMeter.Start(Cpu);
+            var measured = StartMeter();
             result.RoundTrips = await RunWorkersAsync(sockets, set, measure, histograms);
             measured.Stop(result);
             StreamWorkers.Merge(result, histograms);
