@@ -12,11 +12,13 @@ internal readonly struct CellMeter
     private readonly TimeSpan _cpuBefore;
     private readonly long _switchesBefore;
     private readonly long _allocatedBefore;
+    private readonly long? _childAllocatedBefore;
     private readonly long _start;
 
     private CellMeter(ServerProcess? child)
     {
         _child = child;
+        _childAllocatedBefore = child?.AllocatedBytes();
         _switchesBefore = CpuMeter.ContextSwitches(child);
         _cpuBefore = CpuMeter.Sample(child); // before the allocation count: reading /proc allocates, and that is not the transport's
         _allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -31,6 +33,7 @@ internal readonly struct CellMeter
         result.Elapsed = Stopwatch.GetElapsedTime(_start);
         result.AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - _allocatedBefore;
         result.CpuTime = CpuMeter.Sample(_child) - _cpuBefore;
+        result.ServerAllocatedBytes = _child?.AllocatedBytes() - _childAllocatedBefore;
         result.ContextSwitches = CpuMeter.ContextSwitches(_child) - _switchesBefore;
     }
 }

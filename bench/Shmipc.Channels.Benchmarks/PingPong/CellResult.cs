@@ -39,6 +39,12 @@ internal sealed class CellResult(string transport, CellSpec spec)
     /// <summary>Bytes this (client) process allocated during the measured part, all threads.</summary>
     public long AllocatedBytes { get; set; }
 
+    /// <summary>Bytes the transport's child process allocated during the measured part (null: no child, or it did not answer).</summary>
+    public long? ServerAllocatedBytes { get; set; }
+
+    /// <summary>Server-process bytes allocated per message.</summary>
+    public double ServerBytesPerMessage => RoundTrips == 0 || ServerAllocatedBytes is null ? double.NaN : (double)ServerAllocatedBytes.Value / RoundTrips;
+
     /// <summary>Messages (round trips or one-way messages) per second.</summary>
     public double MessagesPerSecond => RoundTrips == 0 ? 0 : RoundTrips / Elapsed.TotalSeconds;
 

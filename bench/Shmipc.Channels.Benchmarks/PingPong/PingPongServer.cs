@@ -5,7 +5,8 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 
 /// <summary>
 /// The <c>pingpong-server</c> verb: the server child process the harness starts. It binds one transport, prints
-/// <c>READY</c> on stdout, echoes until its stdin reaches end of file (the harness closes it, or dies), then prints a
+/// <c>READY</c> on stdout, echoes until its stdin reaches end of file (the harness closes it, or dies; an <c>ALLOC</c>
+/// line on stdin is answered with <c>ALLOC bytes-allocated-so-far</c>), then prints a
 /// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
 /// </summary>
 /// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>,
@@ -130,11 +131,16 @@ internal static class PingPongServer
     {
         Console.WriteLine("READY");
         Console.Out.Flush();
-        using var stdin = Console.OpenStandardInput();
-        var buffer = new byte[256];
-        while (await stdin.ReadAsync(buffer).ConfigureAwait(false) > 0)
+        // stdin tells us when the harness is gone (end of file); the one thing it sends is "ALLOC", answered with the bytes
+        // this process has allocated so far (all threads), so the harness can show the server's allocations per message.
+        using var stdin = new StreamReader(Console.OpenStandardInput());
+        while (await stdin.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
-            // Nothing is sent on stdin; it only tells us when the harness is gone.
+            if (line == "ALLOC")
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ALLOC {GC.GetTotalAllocatedBytes(precise: true)}"));
+                Console.Out.Flush();
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ internal sealed class ResultTable
     private static readonly string[] Columns =
     [
         "row", "size", "streams", "transport", "msgs", "p50 µs", "p99 µs", "p99.9 µs", "MB/s", "k msg/s", "CPU s/M msg",
-        "ctx sw/msg", "client B/msg", "wake-ups/msg", "p50 x floor", "p50 x spin", "p50 x UDS", "rate x floor", "rate x UDS",
+        "ctx sw/msg", "client B/msg", "server B/msg", "wake-ups/msg", "p50 x floor", "p50 x spin", "p50 x UDS", "rate x floor", "rate x UDS",
     ];
 
     private readonly List<(CellSpec Cell, IReadOnlyList<CellResult> Results)> _rows = [];
@@ -42,7 +42,7 @@ internal sealed class ResultTable
     public void WriteCsv(string path, string load)
     {
         var csv = new StringBuilder();
-        csv.AppendLine("row,size_bytes,streams,transport,messages,elapsed_s,p50_us,p99_us,p999_us,mb_per_s,msgs_per_s,cpu_s_per_million,context_switches_per_msg,client_bytes_per_msg,wakeups_per_msg,p50_x_floor,p50_x_spin,p50_x_uds,rate_x_floor,rate_x_uds,loadavg");
+        csv.AppendLine("row,size_bytes,streams,transport,messages,elapsed_s,p50_us,p99_us,p999_us,mb_per_s,msgs_per_s,cpu_s_per_million,context_switches_per_msg,client_bytes_per_msg,server_bytes_per_msg,wakeups_per_msg,p50_x_floor,p50_x_spin,p50_x_uds,rate_x_floor,rate_x_uds,loadavg");
         foreach (var (cell, results) in _rows)
         {
             foreach (var r in results)
@@ -52,7 +52,7 @@ internal sealed class ResultTable
                 [
                     cell.Label, N(cell.Size), N(cell.Streams), r.Transport, N(r.RoundTrips), D(r.Elapsed.TotalSeconds), D(r.PercentileMicros(50)),
                     D(r.PercentileMicros(99)), D(r.PercentileMicros(99.9)), D(r.MegabytesPerSecond), D(r.MessagesPerSecond), D(r.CpuSecondsPerMillion),
-                    D(r.ContextSwitchesPerMessage), D(r.BytesPerMessage), r.WakeUps is { } w ? D((double)w / r.RoundTrips) : string.Empty, D(ratios.LatencyVsFloor), D(ratios.LatencyVsSpin),
+                    D(r.ContextSwitchesPerMessage), D(r.BytesPerMessage), D(r.ServerBytesPerMessage), r.WakeUps is { } w ? D((double)w / r.RoundTrips) : string.Empty, D(ratios.LatencyVsFloor), D(ratios.LatencyVsSpin),
                     D(ratios.LatencyVsUds), D(ratios.RateVsFloor), D(ratios.RateVsUds), load.Replace(',', ' '),
                 ];
                 csv.AppendLine(string.Join(',', fields));
@@ -119,6 +119,12 @@ internal sealed class ResultTable
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  MISSED {name}: client process allocates {r.BytesPerMessage:0.0} B per message (target 0)"));
                     lines++;
                 }
+
+                if (r.RoundTrips > 0 && r.ServerBytesPerMessage >= 1 && r.ServerAllocatedBytes >= 16 * 1024)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  MISSED {name}: server process allocates {r.ServerBytesPerMessage:0.0} B per message (target 0)"));
+                    lines++;
+                }
             }
         }
 
@@ -156,6 +162,7 @@ internal sealed class ResultTable
         yield return F(r.CpuSecondsPerMillion, "0.0");
         yield return F(r.ContextSwitchesPerMessage, "0.00");
         yield return F(r.BytesPerMessage, "0.00");
+        yield return F(r.ServerBytesPerMessage, "0.00");
         yield return r.WakeUps is { } w && r.RoundTrips > 0 ? ((double)w / r.RoundTrips).ToString("0.00", CultureInfo.InvariantCulture) : "-";
         yield return F(ratios.LatencyVsFloor, "0.00");
         yield return F(ratios.LatencyVsSpin, "0.00");

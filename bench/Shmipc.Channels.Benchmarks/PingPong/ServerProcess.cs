@@ -104,6 +104,24 @@ internal sealed class ServerProcess : IDisposable
         Kill();
     }
 
+    /// <summary>Bytes the child has allocated so far, all threads (asks it with an ALLOC line on its stdin); null if it does not answer.</summary>
+    public long? AllocatedBytes()
+    {
+        try
+        {
+            _process.StandardInput.WriteLine("ALLOC");
+            _process.StandardInput.Flush();
+            var line = _process.StandardOutput.ReadLineAsync().WaitAsync(ExitWait).GetAwaiter().GetResult();
+            return line is not null && line.StartsWith("ALLOC ", StringComparison.Ordinal)
+                ? long.Parse(line.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>User + system CPU time the child has used so far (zero once it has exited).</summary>
     public TimeSpan CpuTime
     {
