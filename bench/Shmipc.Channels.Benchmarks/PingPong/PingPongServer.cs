@@ -79,6 +79,11 @@ internal static class PingPongServer
         }
 
         var stats = new EchoStats();
+        // SHMIPC_BENCH_ALLOC_TRACE=1: sample this child's allocations by type and thread (GCAllocationTick) and print
+        // them to stderr at the end, to find what a "server B/msg" figure is made of.
+        using var allocationTrace = Environment.GetEnvironmentVariable("SHMIPC_BENCH_ALLOC_TRACE") == "1"
+            ? new Micro.AllocationTickListener { Recording = true }
+            : null;
         if (transport == "spin")
         {
             using var layout = SpinLayout.Open(path);
@@ -113,6 +118,15 @@ internal static class PingPongServer
             listener.Dispose();
             File.Delete(path);
             await serving.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+
+        if (allocationTrace is not null)
+        {
+            allocationTrace.Recording = false;
+            foreach (var ((type, thread), (events, bytes)) in allocationTrace.Samples.OrderByDescending(x => x.Value.Bytes).Take(15))
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pingpong-server {transport} allocations: {events,6} ticks {bytes,12} B {type} [{thread}]"));
+            }
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STATS verified={stats.Verified} mismatches={stats.Mismatches} bytes={stats.Bytes}"));
