@@ -34,6 +34,6 @@ internal readonly struct CellMeter
         result.AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - _allocatedBefore;
         result.CpuTime = CpuMeter.Sample(_child) - _cpuBefore;
         result.ServerAllocatedBytes = _child?.AllocatedBytes() - _childAllocatedBefore;
-        result.ContextSwitches = CpuMeter.ContextSwitches(_child) - _switchesBefore;
+        result.ContextSwitches = Math.Max(0, CpuMeter.ContextSwitches(_child) - _switchesBefore); // threads that exited take their counts along
     }
 }
