@@ -49,4 +49,19 @@ internal static partial class Interop
 
         return new SafeMappingHandle((nint)p, (nuint)length);
     }
+
+    /// <summary>
+    /// Maps the whole object shared and read-only (PROT_READ): a write through the mapping faults instead of reaching
+    /// the object. For observers such as the inspector, which must never change a region a session uses.
+    /// </summary>
+    internal static unsafe SafeMappingHandle MapReadOnly(SafeFdHandle fd, long length, string name)
+    {
+        void* p = Libc.mmap(null, (nuint)length, PROT_READ, MAP_SHARED, fd, 0);
+        if ((nint)p == MAP_FAILED)
+        {
+            Throw(LastErrno, $"mmap({name}, {length}, PROT_READ)");
+        }
+
+        return new SafeMappingHandle((nint)p, (nuint)length);
+    }
 }
