@@ -287,7 +287,7 @@ internal sealed partial class Session
 
     private void OnFallbackData(uint streamId, byte state, ReadOnlySpan<byte> payload)
     {
-        Metrics.FallbackRead();
+        Metrics.FallbackRead(payload.Length);
         if (state > StateClosed)
         {
             throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: FallbackData for stream {streamId} has unknown state {state} (expected 0 opened or 1 closed).");
@@ -390,6 +390,7 @@ internal sealed partial class Session
         }
 
         core.FinishReceived();
+        Metrics.Received(core.Length);
         stream.DeliverOrdered(core, element.Status);
     }
 
