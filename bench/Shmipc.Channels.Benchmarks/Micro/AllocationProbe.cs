@@ -10,9 +10,22 @@ namespace Shmipc.Channels.Benchmarks.Micro;
 /// <remarks>
 /// Usage: <c>alloc-probe [--iterations 200000] [--on-reactor]</c>. The listener itself allocates while it dispatches
 /// events, so the bytes-per-op figure comes from the first phase, measured without it.
+/// <c>alloc-probe --smoke</c> is the CI check: a short run of each configuration (<see cref="SmokeConfigurations"/>),
+/// exit code 1 if any allocates on average 1 byte or more per round trip; time is printed, never judged.
 /// </remarks>
 internal static class AllocationProbe
 {
+    private const int SmokeWarmup = 5_000;
+    private const int SmokeIterations = 20_000;
+
+    /// <summary>The configurations the smoke run checks: the default, readers on the reactor, and Latency polling.</summary>
+    private static readonly (PollingMode Mode, bool OnReactor)[] SmokeConfigurations =
+    [
+        (PollingMode.Balanced, false),
+        (PollingMode.Balanced, true),
+        (PollingMode.Latency, false),
+    ];
+
     public static async Task<int> RunAsync(string[] args)
     {
         var iterations = 200_000;
@@ -21,6 +34,8 @@ internal static class AllocationProbe
         {
             switch (args[i])
             {
+                case "--smoke":
+                    return await SmokeAsync();
                 case "--iterations":
                     iterations = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
@@ -93,6 +108,46 @@ internal static class AllocationProbe
         {
             await bench.CleanupAsync();
         }
+    }
+
+    /// <summary>Each smoke configuration: warm up, then count every byte any thread allocates over the measured round trips.</summary>
+    private static async Task<int> SmokeAsync()
+    {
+        var failures = 0;
+        foreach (var (mode, onReactor) in SmokeConfigurations)
+        {
+            var bench = new SessionRoundTripBenchmarks { OnReactor = onReactor, Mode = mode };
+            await bench.SetupAsync();
+            try
+            {
+                for (var i = 0; i < SmokeWarmup; i++)
+                {
+                    await bench.RoundTrip();
+                }
+
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (var i = 0; i < SmokeIterations; i++)
+                {
+                    await bench.RoundTrip();
+                }
+
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                var perOp = (double)allocated / SmokeIterations;
+                var ok = perOp < 1;
+                failures += ok ? 0 : 1;
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"alloc smoke {mode}{(onReactor ? "+reactor" : string.Empty)}: {SmokeIterations} round trips of 64 B, {perOp:0.00} B/op ({allocated} B, all threads), {elapsed.TotalMilliseconds * 1000 / SmokeIterations:0.0} us/op (not judged): {(ok ? "ok" : "FAILED, run alloc-probe" + (onReactor ? " --on-reactor" : string.Empty) + " for the allocating types")}"));
+            }
+            finally
+            {
+                await bench.CleanupAsync();
+            }
+        }
+
+        return failures == 0 ? 0 : 1;
     }
 
     private static void PrintSamples(AllocationTickListener listener)

@@ -16,6 +16,12 @@ internal sealed class MessageSet
     /// <summary>How many different messages rotate, so a stale or misrouted reply cannot pass.</summary>
     public const int Count = 8;
 
+    /// <summary>Length of the message that opens a one-way stream (shorter than any payload: sizes start at 16 B).</summary>
+    public const int HelloSize = 12;
+
+    /// <summary>Length of the message that ends a one-way burst: the receiver echoes it once it has verified everything before it.</summary>
+    public const int SyncSize = 16;
+
     private readonly byte[][] _messages;
     private readonly ulong[] _expected;
 
@@ -36,11 +42,20 @@ internal sealed class MessageSet
         }
     }
 
+    /// <summary>The first message of a one-way stream: the server acknowledges it (echo) and from then on only verifies.</summary>
+    public static byte[] Hello { get; } = Control("SINK"u8, HelloSize);
+
+    /// <summary>The last message of a one-way burst: the server echoes it (all messages before it are verified by then).</summary>
+    public static byte[] Sync { get; } = Control("SYNC-END"u8, SyncSize);
+
     /// <summary>Message length in bytes (header included).</summary>
     public int Size { get; }
 
     /// <summary>Message <paramref name="k"/> (0 ≤ k &lt; <see cref="Count"/>).</summary>
     public ReadOnlySpan<byte> Get(int k) => _messages[k];
+
+    /// <summary>The checksum header of any message.</summary>
+    public static ulong Header(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadUInt64LittleEndian(message);
 
     /// <summary>The checksum message <paramref name="k"/> carries.</summary>
     public ulong Expected(int k) => _expected[k];
@@ -77,5 +92,13 @@ internal sealed class MessageSet
 
         header = BinaryPrimitives.ReadUInt64LittleEndian(message);
         return Checksum.Compute(message[HeaderSize..]) == header;
+    }
+
+    private static byte[] Control(ReadOnlySpan<byte> tag, int size)
+    {
+        var message = new byte[size];
+        tag.CopyTo(message.AsSpan(HeaderSize));
+        BinaryPrimitives.WriteUInt64LittleEndian(message, Checksum.Compute(message.AsSpan(HeaderSize)));
+        return message;
     }
 }

@@ -41,84 +41,119 @@ internal static class PingPongHarness
         }
 
         var directory = Directory.CreateTempSubdirectory("shmipc-pingpong-");
-        var shmPath = Path.Combine(directory.FullName, "shm.sock");
-        var udsPath = Path.Combine(directory.FullName, "uds.sock");
-        ServerProcess? shmServer = null;
-        ServerProcess? udsServer = null;
+        var children = new List<ServerProcess>();
+        SpinLayout? spinLayout = null;
+        var spinPath = $"/dev/shm/shmipc_bench_spin_{Guid.NewGuid():N}";
         var failed = false;
         var started = DateTime.UtcNow;
+        var load = LoadAverage();
         try
         {
-            PrintSetup(options);
-            var mode = options.Mode.ToString().ToLowerInvariant();
-            if (options.RunShmipc)
+            PrintSetup(options, load);
+            var runners = new List<TransportRunner>();
+            if (options.RunFloor)
             {
-                List<string> serverArgs = ["--transport", "shmipc", "--socket", shmPath, "--mode", mode];
-                if (options.OnReactor)
-                {
-                    serverArgs.Add("--on-reactor");
-                }
+                runners.Add(new FloorRunner());
+            }
 
-                if (!options.Prefault)
-                {
-                    serverArgs.Add("--no-prefault");
-                }
-
-                shmServer = await ServerProcess.StartAsync("shmipc", serverArgs, ReadyTimeout);
+            if (options.RunSpin)
+            {
+                var maxSize = options.CellsBySize().Max(g => g.Key);
+                spinLayout = SpinLayout.Create(spinPath, maxSize);
+                var spinChild = await StartChildAsync(children, "spin", ["--transport", "spin", "--file", spinPath]);
+                File.Delete(spinPath); // both processes have it mapped; nothing is left in /dev/shm whatever happens next
+                runners.Add(new SpinRunner(spinLayout, spinChild));
             }
 
             if (options.RunUds)
             {
-                udsServer = await ServerProcess.StartAsync("uds", ["--transport", "uds", "--socket", udsPath, "--uds-api", options.UdsSynchronous ? "sync" : "async"], ReadyTimeout);
+                var udsPath = Path.Combine(directory.FullName, "uds.sock");
+                var udsChild = await StartChildAsync(children, "uds", ["--transport", "uds", "--socket", udsPath, "--uds-api", options.UdsSynchronous ? "sync" : "async"]);
+                runners.Add(new UdsClientRunner(udsPath, options.UdsSynchronous, udsChild));
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server children: shmipc pid {shmServer?.Id.ToString(CultureInfo.InvariantCulture) ?? "-"}, uds pid {udsServer?.Id.ToString(CultureInfo.InvariantCulture) ?? "-"}"));
+            if (options.RunShmipc)
+            {
+                for (var m = 0; m < options.Modes.Count; m++)
+                {
+                    var mode = options.Modes[m];
+                    var shmPath = Path.Combine(directory.FullName, $"shm{m}.sock");
+                    List<string> serverArgs = ["--transport", "shmipc", "--socket", shmPath, "--mode", mode.Polling.ToString().ToLowerInvariant()];
+                    if (mode.OnReactor)
+                    {
+                        serverArgs.Add("--on-reactor");
+                    }
+
+                    if (!options.Prefault)
+                    {
+                        serverArgs.Add("--no-prefault");
+                    }
+
+                    var child = await StartChildAsync(children, mode.Name, serverArgs);
+                    runners.Add(new ShmipcClientRunner(shmPath, options, mode, child));
+                }
+            }
+
+            for (var h = 0; h < options.Hogs; h++)
+            {
+                await StartChildAsync(children, $"hog{h}", ["--transport", "hog"]);
+            }
+
+            Console.WriteLine("server children: " + string.Join(", ", children.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} pid {c.Id}"))));
             Console.WriteLine();
-            var uds = options.RunUds ? new UdsClientRunner(udsPath, options.UdsSynchronous) : null;
-            await WarmUpProcessesAsync(options, shmPath, uds);
+            await WarmUpProcessesAsync(options, runners);
             var table = new ResultTable();
             ResultTable.PrintHeader();
-            var cell = 0;
-            var shmChild = shmServer;
-            var udsChild = udsServer;
-            Func<TimeSpan> shmCpu = () => CpuMeter.Sample(shmChild);
-            Func<TimeSpan> udsCpu = () => CpuMeter.Sample(udsChild);
-            foreach (var size in options.Sizes)
+            var group = 0;
+            foreach (var cells in options.CellsBySize())
             {
+                var size = cells.Key;
                 var set = new MessageSet(size, seed: size);
-                var shm = options.RunShmipc ? await ShmipcClientRunner.ConnectAsync(shmPath, options, size) : null;
-                try
+                var results = cells.ToDictionary(c => c, _ => new List<CellResult>());
+                // Rotate which transport goes first from one size to the next, so none always runs on a cooler machine.
+                var order = runners.Skip(group % runners.Count).Concat(runners.Take(group % runners.Count)).ToList();
+                group++;
+                foreach (var runner in order)
                 {
-                    foreach (var streams in options.Streams)
+                    var supported = cells.Where(runner.Supports).ToList();
+                    if (supported.Count == 0)
                     {
-                        var warmup = CellPlan.ForWarmup(options);
-                        var measure = CellPlan.ForMeasurement(options, streams);
-                        CellResult? shmResult = null;
-                        CellResult? udsResult = null;
-                        if (cell++ % 2 == 0 || uds is null)
-                        {
-                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure, shmCpu);
-                            udsResult = uds is null ? null : await uds.RunAsync(set, streams, warmup, measure, udsCpu);
-                        }
-                        else
-                        {
-                            udsResult = await uds.RunAsync(set, streams, warmup, measure, udsCpu);
-                            shmResult = shm is null ? null : await shm.RunAsync(set, streams, warmup, measure, shmCpu);
-                        }
+                        continue;
+                    }
 
-                        table.Add(shmResult, udsResult);
+                    await runner.BeginSizeAsync(size);
+                    try
+                    {
+                        foreach (var cell in supported)
+                        {
+                            results[cell].Add(await runner.RunAsync(cell, set, CellPlan.ForWarmup(options), CellPlan.ForMeasurement(options, cell.Streams)));
+                        }
+                    }
+                    finally
+                    {
+                        await runner.EndSizeAsync();
                     }
                 }
-                finally
+
+                foreach (var cell in cells)
                 {
-                    if (shm is not null)
-                    {
-                        await shm.DisposeAsync();
-                    }
+                    table.Add(cell, results[cell].OrderBy(r => runners.FindIndex(x => x.Name == r.Transport)).ToList());
                 }
             }
 
             table.PrintTargets();
+            if (options.OutPrefix is { } prefix)
+            {
+                var folder = Path.GetDirectoryName(Path.GetFullPath(prefix));
+                if (folder is not null)
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
+                table.WriteCsv(prefix + ".csv", load);
+                ResultChart.Write(prefix + ".png", table, $"{Environment.ProcessorCount} cores, loadavg {load} at start{(options.Hogs > 0 ? $", {options.Hogs} CPU hogs" : string.Empty)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                Console.WriteLine($"wrote {prefix}.csv and {prefix}.png");
+            }
         }
         catch (Exception e) when (e is ShmipcException or IOException or InvalidDataException or InvalidOperationException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -127,18 +162,15 @@ internal static class PingPongHarness
         }
         finally
         {
-            foreach (var server in new[] { shmServer, udsServer })
+            foreach (var server in children)
             {
-                if (server is null)
-                {
-                    continue;
-                }
-
                 server.Dispose();
                 Console.WriteLine($"{server.Name} server (pid {server.Id}): {server.Stats ?? "no STATS line"}, exit code {server.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "killed"}");
                 failed |= server.ExitCode != 0;
             }
 
+            spinLayout?.Dispose();
+            File.Delete(spinPath);
             try
             {
                 directory.Delete(recursive: true);
@@ -149,46 +181,53 @@ internal static class PingPongHarness
             }
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time {(DateTime.UtcNow - started).TotalSeconds:0.0} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time {(DateTime.UtcNow - started).TotalSeconds:0.0} s, loadavg at the end {LoadAverage()}"));
         return failed ? 1 : 0;
     }
 
+    private static async Task<ServerProcess> StartChildAsync(List<ServerProcess> children, string name, IEnumerable<string> serverArgs)
+    {
+        var child = await ServerProcess.StartAsync(name, serverArgs, ReadyTimeout);
+        children.Add(child);
+        return child;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
     /// <summary>
     /// One unmeasured second per transport on the first size before the table, so the first row does not pay for tiered
-    /// JIT compilation (tier 0 → tier 1 of the hot paths in all three processes) or thread-pool ramp-up.
+    /// JIT compilation (tier 0 → tier 1 of the hot paths in all processes) or thread-pool ramp-up.
     /// </summary>
-    private static async Task WarmUpProcessesAsync(PingPongOptions options, string shmPath, UdsClientRunner? uds)
+    private static async Task WarmUpProcessesAsync(PingPongOptions options, IReadOnlyList<TransportRunner> runners)
     {
-        var size = options.Sizes[0];
+        var size = options.CellsBySize()[0].Key;
         var set = new MessageSet(size, seed: size);
         var plan = new CellPlan(TimeSpan.FromSeconds(1), long.MaxValue, 2);
         var none = new CellPlan(null, 1, 1);
-        Func<TimeSpan> noCpu = () => TimeSpan.Zero;
-        if (options.RunShmipc)
+        var cell = new CellSpec(CellKind.PingPong, size, 1);
+        foreach (var runner in runners.Where(r => r.Supports(cell)))
         {
-            var shm = await ShmipcClientRunner.ConnectAsync(shmPath, options, size);
-            await using (shm)
+            await runner.BeginSizeAsync(size);
+            try
             {
-                await shm.RunAsync(set, 1, plan, none, noCpu);
+                await runner.RunAsync(cell, set, plan, none);
             }
-        }
-
-        if (uds is not null)
-        {
-            await uds.RunAsync(set, 1, plan, none, noCpu);
+            finally
+            {
+                await runner.EndSizeAsync();
+            }
         }
     }
 
-    private static void PrintSetup(PingPongOptions o)
+    private static void PrintSetup(PingPongOptions o, string load)
     {
-        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
-        Console.WriteLine("shmipc vs .NET UDS ping-pong (shmipc-go BenchmarkParallelPingPong workload), two processes");
+        Console.WriteLine("shmipc vs .NET UDS vs the floors (shmipc-go BenchmarkParallelPingPong workload), two processes");
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} cores, loadavg {load}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"mode {o.Mode}, RunContinuationsOnReactor {o.OnReactor}, {o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
+            $"shmipc configurations {string.Join(", ", o.Modes.Select(m => m.Name))}, {(o.Hogs > 0 ? $"{o.Hogs} CPU hog processes, " : string.Empty)}{o.MapType}, classes {(o.SingleClass ? "single {size,100%}" : "default 8172/32748/131052")}, region 256 MiB (512 MiB above 1 MB){(o.Prefault ? " prefaulted" : " cold")}, UDS api {(o.UdsSynchronous ? "sync" : "async")}"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"1 s unmeasured JIT warm-up per transport first; per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));

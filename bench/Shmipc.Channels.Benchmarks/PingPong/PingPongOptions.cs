@@ -12,8 +12,14 @@ internal sealed class PingPongOptions
           --duration SECONDS    measured time per cell and transport (default 1)
           --iterations N        measured round trips per cell and transport instead of --duration (split over the streams)
           --warmup SECONDS      unmeasured warm-up per cell and transport (default 0.2; at least 2 round trips per stream)
+          --rows LIST           pingpong (sizes x streams), rate (--rate-streams x 64B round trips), oneway
+                                (sender never waits, receiver checksums; --oneway-sizes); default all three
+          --rate-streams N      streams of the rate row (default 16)
+          --oneway-sizes LIST   payload sizes of the one-way rows (default 64B,4KB)
           --mode M              PollingMode of both sides: balanced (default) | latency | lowcpu
           --on-reactor          RunContinuationsOnReactor = true on both sides
+          --modes LIST          several shmipc configurations side by side, one server child and column each:
+                                MODE or MODE+reactor, e.g. balanced,latency,balanced+reactor (overrides --mode/--on-reactor)
           --memfd | --file      shared memory as memfd (default) or /dev/shm files
           --classes C           single (default): one slice class {size, 100%} per payload size, as shmipc-go's bench;
                                 default: shmipc's 8172/32748/131052 classes, large payloads become slice chains
@@ -21,7 +27,12 @@ internal sealed class PingPongOptions
                                 (default: prefault, i.e. measure the steady state of a long-running process)
           --uds-api A           async (default: await Socket.SendAsync/ReceiveAsync, like the shmipc client) | sync
                                 (one blocking thread per connection)
-          --transports LIST     shmipc,uds (default both)
+          --transports LIST     floor,spin,uds,shmipc (default all): floor = the same copies and checksums in this
+                                process without IPC; spin = two processes spinning on two flags in a /dev/shm file
+                                (one stream, round trips only)
+          --hog N               start N CPU hog processes (one spinning thread each) for the whole run: the busy-machine
+                                case (their CPU is not counted in the CPU columns)
+          --out PREFIX          also write PREFIX.csv and PREFIX.png (latency and throughput vs size)
           --region SIZE         shmipc buffer region size (default 256MB, 512MB above 1MB payloads; units as --sizes)
           --burst N             shmipc only: after the warm-up, stream 1 writes N messages before reading their echoes
                                 (with a small --region this exhausts shared memory and both sides fall back to the
@@ -53,6 +64,51 @@ internal sealed class PingPongOptions
     public bool RunShmipc { get; private set; } = true;
 
     public bool RunUds { get; private set; } = true;
+
+    public bool RunFloor { get; private set; } = true;
+
+    public bool RunSpin { get; private set; } = true;
+
+    public bool RowPingPong { get; private set; } = true;
+
+    public bool RowRate { get; private set; } = true;
+
+    public bool RowOneWay { get; private set; } = true;
+
+    public int RateStreams { get; private set; } = 16;
+
+    public IReadOnlyList<int> OneWaySizes { get; private set; } = [64, 4096];
+
+    /// <summary>The shmipc configurations to run (from --modes, else one from --mode and --on-reactor).</summary>
+    public IReadOnlyList<ShmipcMode> Modes => _modes ?? [new ShmipcMode(Mode, OnReactor)];
+
+    public string? OutPrefix { get; private set; }
+
+    public int Hogs { get; private set; }
+
+    private IReadOnlyList<ShmipcMode>? _modes;
+
+    /// <summary>Every cell of the run, grouped by payload size in the order they run.</summary>
+    public IReadOnlyList<IGrouping<int, CellSpec>> CellsBySize()
+    {
+        var cells = new List<CellSpec>();
+        if (RowPingPong)
+        {
+            cells.AddRange(Sizes.SelectMany(size => Streams.Select(streams => new CellSpec(CellKind.PingPong, size, streams))));
+        }
+
+        if (RowRate)
+        {
+            cells.Add(new CellSpec(CellKind.Rate, 64, RateStreams));
+        }
+
+        if (RowOneWay)
+        {
+            cells.AddRange(OneWaySizes.Select(size => new CellSpec(CellKind.OneWay, size, 1)));
+        }
+
+        return cells.GroupBy(c => c.Size).OrderBy(g => g.Key).ToList();
+    }
 
     public int? Region { get; private set; }
 
@@ -117,6 +173,29 @@ internal sealed class PingPongOptions
                     var list = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     o.RunShmipc = list.Contains("shmipc");
                     o.RunUds = list.Contains("uds");
+                    o.RunFloor = list.Contains("floor");
+                    o.RunSpin = list.Contains("spin");
+                    break;
+                case "--rows":
+                    var rows = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    o.RowPingPong = rows.Contains("pingpong");
+                    o.RowRate = rows.Contains("rate");
+                    o.RowOneWay = rows.Contains("oneway");
+                    break;
+                case "--rate-streams":
+                    o.RateStreams = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--oneway-sizes":
+                    o.OneWaySizes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSize).ToArray();
+                    break;
+                case "--modes":
+                    o._modes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ShmipcMode.Parse).Distinct().ToArray();
+                    break;
+                case "--hog":
+                    o.Hogs = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--out":
+                    o.OutPrefix = Next();
                     break;
                 case "--region":
                     o.Region = ParseSize(Next());
@@ -139,9 +218,24 @@ internal sealed class PingPongOptions
             throw new ArgumentException("--streams: every count must be between 1 and 256");
         }
 
-        if (!o.RunShmipc && !o.RunUds)
+        if (!o.RunShmipc && !o.RunUds && !o.RunFloor && !o.RunSpin)
         {
-            throw new ArgumentException("--transports: name shmipc, uds or both");
+            throw new ArgumentException("--transports: name at least one of floor, spin, uds, shmipc");
+        }
+
+        if (!o.RowPingPong && !o.RowRate && !o.RowOneWay)
+        {
+            throw new ArgumentException("--rows: name at least one of pingpong, rate, oneway");
+        }
+
+        if (o.RateStreams is < 1 or > 256 || o.OneWaySizes.Any(s => s <= MessageSet.SyncSize || s > 64 * 1024 * 1024))
+        {
+            throw new ArgumentException("--rate-streams must be 1..256 and every --oneway-sizes size above 16 B and at most 64 MB");
+        }
+
+        if (o._modes is { Count: 0 })
+        {
+            throw new ArgumentException("--modes: name at least one configuration");
         }
 
         return o;

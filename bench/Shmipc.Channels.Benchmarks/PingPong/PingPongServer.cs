@@ -8,7 +8,9 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// <c>READY</c> on stdout, echoes until its stdin reaches end of file (the harness closes it, or dies), then prints a
 /// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
 /// </summary>
-/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>.</remarks>
+/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>,
+/// or <c>pingpong-server --transport spin --file PATH</c> (the spin floor, <see cref="SpinServer"/>), or
+/// <c>pingpong-server --transport hog</c> (a CPU hog for <c>pingpong --hog N</c>: one thread that spins until stdin closes).</remarks>
 internal static class PingPongServer
 {
     public static async Task<int> RunAsync(string[] args)
@@ -27,6 +29,7 @@ internal static class PingPongServer
                     transport = args[++i];
                     break;
                 case "--socket":
+                case "--file":
                     path = args[++i];
                     break;
                 case "--mode":
@@ -47,14 +50,44 @@ internal static class PingPongServer
             }
         }
 
-        if (path is null || transport is not ("shmipc" or "uds"))
+        if (transport == "hog")
         {
-            Console.Error.WriteLine("pingpong-server: need --transport shmipc|uds and --socket PATH");
+            var stop = false;
+            var hog = new Thread(() =>
+            {
+                var x = 0UL;
+                while (!Volatile.Read(ref stop))
+                {
+                    x = (x * 6364136223846793005UL) + 1442695040888963407UL;
+                }
+
+                GC.KeepAlive(x);
+            }) { IsBackground = true, Name = "cpu-hog" };
+            hog.Start();
+            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+            Volatile.Write(ref stop, true);
+            hog.Join();
+            Console.WriteLine("STATS hog");
+            return 0;
+        }
+
+        if (path is null || transport is not ("shmipc" or "uds" or "spin"))
+        {
+            Console.Error.WriteLine("pingpong-server: need --transport shmipc|uds --socket PATH or --transport spin --file PATH");
             return 2;
         }
 
         var stats = new EchoStats();
-        if (transport == "shmipc")
+        if (transport == "spin")
+        {
+            using var layout = SpinLayout.Open(path);
+            var server = new SpinServer(layout, stats);
+            var thread = server.Start();
+            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+            server.Stop();
+            thread.Join();
+        }
+        else if (transport == "shmipc")
         {
             // The client creates and lays out a 256-512 MiB region between connecting and announcing it, which can take
             // longer than shmipc's 1-second default handshake timeout on a loaded machine.

@@ -4,32 +4,47 @@ using HdrHistogram;
 namespace Shmipc.Channels.Benchmarks.PingPong;
 
 /// <summary>
-/// The client side of the shmipc cells for one payload size: one session (its own buffer region, sized like
-/// shmipc-go's bench), N streams per cell, each running write request → read echo → verify in a loop.
+/// The client side of the shmipc cells of one configuration (<see cref="ShmipcMode"/>): per payload size one session
+/// (its own buffer region, sized like shmipc-go's bench), N streams per cell, each running write request → read echo →
+/// verify in a loop. One-way cells: one stream, a hello round trip, then messages back to back ending with a sync
+/// message whose echo says the server has verified everything before it.
 /// </summary>
 /// <remarks>
 /// Region: 256 MiB, 512 MiB above 1 MiB payloads (shmipc-go's bench). Slice classes: with <c>--classes single</c> one
 /// class {size, 100 %} so every message is exactly one slice (shmipc-go's bench); with <c>default</c> shmipc's three
 /// classes, and payloads above 131052 bytes are written as chains of the largest slices.
 /// </remarks>
-internal sealed class ShmipcClientRunner : IAsyncDisposable
+internal sealed class ShmipcClientRunner(string socketPath, PingPongOptions options, ShmipcMode mode, ServerProcess? child) : TransportRunner
 {
     private const int LargestDefaultSlice = 131052;
 
-    private readonly ShmipcSession _session;
-    private readonly int _maxChunk;
-    private readonly int _burst;
+    private ShmipcSession? _session;
+    private int _maxChunk;
 
-    private ShmipcClientRunner(ShmipcSession session, int maxChunk, int burst)
-    {
-        _session = session;
-        _maxChunk = maxChunk;
-        _burst = burst;
-    }
+    private ShmipcSession Session => _session ?? throw new InvalidOperationException("no session: BeginSizeAsync first");
+
+    public override string Name => mode.Name;
 
     public static long RegionSizeFor(int size) => size > 1024 * 1024 ? 512L * 1024 * 1024 : 256L * 1024 * 1024;
 
-    public static async Task<ShmipcClientRunner> ConnectAsync(string socketPath, PingPongOptions options, int size)
+    public override ServerProcess? Child => child;
+
+    public override async Task BeginSizeAsync(int size)
+    {
+        _session = await ConnectAsync(socketPath, options, mode, size);
+        _maxChunk = options.SingleClass ? size : LargestDefaultSlice;
+    }
+
+    public override async Task EndSizeAsync()
+    {
+        if (_session is { } session)
+        {
+            _session = null;
+            await session.DisposeAsync();
+        }
+    }
+
+    public static async Task<ShmipcSession> ConnectAsync(string socketPath, PingPongOptions options, ShmipcMode mode, int size)
     {
         var clientOptions = new ShmipcClientOptions
         {
@@ -37,8 +52,8 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             BufferCapacity = options.Region ?? RegionSizeFor(size),
             SizeClasses = options.SingleClass ? [new BufferSizeClass(size, 100)] : ShmipcClientOptions.DefaultSizeClasses,
             PathPrefix = $"/dev/shm/shmipc_bench_{Guid.NewGuid():N}",
-            PollingMode = options.Mode,
-            RunContinuationsOnReactor = options.OnReactor,
+            PollingMode = mode.Polling,
+            RunContinuationsOnReactor = mode.OnReactor,
             HandshakeTimeout = TimeSpan.FromSeconds(10),
         };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -48,52 +63,43 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             RegionPrefaulter.Touch(session);
         }
 
-        return new ShmipcClientRunner(session, options.SingleClass ? size : LargestDefaultSlice, options.Burst);
+        return session;
     }
 
-    public async Task<CellResult> RunAsync(MessageSet set, int streamCount, CellPlan warmup, CellPlan measure, Func<TimeSpan> cpu)
+    public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
-        var result = new CellResult("shmipc", set.Size, streamCount);
+        var result = new CellResult(Name, cell);
+        var streamCount = cell.Kind == CellKind.OneWay ? 1 : cell.Streams;
         var streams = new ShmipcStream[streamCount];
         for (var i = 0; i < streamCount; i++)
         {
-            streams[i] = _session.OpenStream();
+            streams[i] = Session.OpenStream();
         }
 
         try
         {
+            if (cell.Kind == CellKind.OneWay)
+            {
+                return await RunOneWayAsync(streams[0], set, warmup, measure, result);
+            }
+
             await RunWorkersAsync(streams, set, warmup, null);
-            if (_burst > 0)
+            if (options.Burst > 0)
             {
                 await BurstAsync(streams[0], set);
                 await RunWorkersAsync(streams, set, warmup, null);
             }
 
-            var fallbacksBefore = _session.FallbackWriteCount + _session.FallbackReadCount;
-            var wakeUpsBefore = _session.SyncEventsSent + _session.SyncEventsReceived;
-            var histograms = new LongHistogram[streamCount];
-            for (var i = 0; i < streamCount; i++)
-            {
-                histograms[i] = CellResult.NewHistogram();
-            }
-
-            var cpuBefore = cpu();
-            var start = Stopwatch.GetTimestamp();
+            var session = Session;
+            var fallbacksBefore = session.FallbackWriteCount + session.FallbackReadCount;
+            var wakeUpsBefore = session.SyncEventsSent + session.SyncEventsReceived;
+            var histograms = StreamWorkers.NewHistograms(streamCount);
+            var meter = StartMeter();
             result.RoundTrips = await RunWorkersAsync(streams, set, measure, histograms);
-            result.Elapsed = Stopwatch.GetElapsedTime(start);
-            result.CpuTime = cpu() - cpuBefore;
-            result.WakeUps = _session.SyncEventsSent + _session.SyncEventsReceived - wakeUpsBefore;
-            foreach (var h in histograms)
-            {
-                result.Histogram.Add(h);
-            }
-
-            var fallbacks = _session.FallbackWriteCount + _session.FallbackReadCount;
-            if (fallbacks > 0)
-            {
-                Console.Error.WriteLine($"note: {_session.FallbackWriteCount} fallback writes / {_session.FallbackReadCount} reads over the socket so far, {fallbacks - fallbacksBefore} of them while measuring (shared memory exhausted)");
-            }
-
+            meter.Stop(result);
+            result.WakeUps = session.SyncEventsSent + session.SyncEventsReceived - wakeUpsBefore;
+            StreamWorkers.Merge(result, histograms);
+            ReportFallbacks(session, fallbacksBefore, cell);
             return result;
         }
         finally
@@ -105,12 +111,85 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await _session.DisposeAsync();
+    private static void ReportFallbacks(ShmipcSession session, long before, CellSpec cell)
+    {
+        var fallbacks = session.FallbackWriteCount + session.FallbackReadCount;
+        if (fallbacks > before)
+        {
+            Console.Error.WriteLine($"note ({cell.Label} {PingPongOptions.FormatSize(cell.Size)} x{cell.Streams}): {session.FallbackWriteCount} fallback writes / {session.FallbackReadCount} reads over the socket so far, {fallbacks - before} of them while measuring (shared memory exhausted)");
+        }
+    }
 
-    /// <summary>Writes <c>_burst</c> messages before reading any echo, then reads and verifies them all.</summary>
+    private async Task<CellResult> RunOneWayAsync(ShmipcStream stream, MessageSet set, CellPlan warmup, CellPlan measure, CellResult result)
+    {
+        await RoundTripControlAsync(stream, MessageSet.Hello);
+        await SendManyAsync(stream, set, warmup, _maxChunk).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        var session = Session;
+        var fallbacksBefore = session.FallbackWriteCount + session.FallbackReadCount;
+        var wakeUpsBefore = session.SyncEventsSent + session.SyncEventsReceived;
+        var meter = StartMeter();
+        result.RoundTrips = await SendManyAsync(stream, set, measure, _maxChunk).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        meter.Stop(result);
+        result.WakeUps = session.SyncEventsSent + session.SyncEventsReceived - wakeUpsBefore;
+        ReportFallbacks(session, fallbacksBefore, result.Spec);
+        return result;
+    }
+
+    /// <summary>Writes messages back to back until the plan is done, then the sync message, and waits for its echo.</summary>
+    private static async Task<long> SendManyAsync(ShmipcStream stream, MessageSet set, CellPlan plan, int maxChunk)
+    {
+        var deadline = plan.DeadlineFrom(Stopwatch.GetTimestamp());
+        long done = 0;
+        var k = 0;
+        while (true)
+        {
+            var lease = stream.Rent();
+            try
+            {
+                LeaseIo.Write(lease, set.Get(k), maxChunk);
+                await stream.Output.WriteAsync(lease);
+            }
+            finally
+            {
+                lease.Dispose(); // a no-op once the stream owns it
+            }
+
+            done++;
+            k = (k + 1) % MessageSet.Count;
+            if ((done & 15) == 0 && plan.IsDone(done, Stopwatch.GetTimestamp(), deadline))
+            {
+                break;
+            }
+        }
+
+        await RoundTripControlAsync(stream, MessageSet.Sync);
+        return done;
+    }
+
+    private static async Task RoundTripControlAsync(ShmipcStream stream, byte[] message)
+    {
+        var lease = stream.Rent();
+        try
+        {
+            LeaseIo.Write(lease, message, message.Length);
+            await stream.Output.WriteAsync(lease);
+        }
+        finally
+        {
+            lease.Dispose();
+        }
+
+        using var reply = await stream.Input.ReadAsync();
+        if (reply.Length != message.Length || !MessageSet.Verify(reply.Data, out var header) || header != MessageSet.Header(message))
+        {
+            throw new InvalidDataException($"shmipc stream {stream.Id}: the echo of a control message failed verification");
+        }
+    }
+
+    /// <summary>Writes <c>--burst</c> messages before reading any echo, then reads and verifies them all.</summary>
     private async Task BurstAsync(ShmipcStream stream, MessageSet set)
     {
-        for (var k = 0; k < _burst; k++)
+        for (var k = 0; k < options.Burst; k++)
         {
             var lease = stream.Rent();
             try
@@ -124,7 +203,7 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             }
         }
 
-        for (var k = 0; k < _burst; k++)
+        for (var k = 0; k < options.Burst; k++)
         {
             using var reply = await stream.Input.ReadAsync();
             if (!MessageSet.Verify(reply.Data, out var header) || header != set.Expected(k % MessageSet.Count))
@@ -133,7 +212,7 @@ internal sealed class ShmipcClientRunner : IAsyncDisposable
             }
         }
 
-        Console.Error.WriteLine($"burst of {_burst}: {_session.FallbackWriteCount} fallback writes / {_session.FallbackReadCount} reads; stream in fallback: {stream.IsInFallback}");
+        Console.Error.WriteLine($"burst of {options.Burst}: {Session.FallbackWriteCount} fallback writes / {Session.FallbackReadCount} reads; stream in fallback: {stream.IsInFallback}");
     }
 
     private async Task<long> RunWorkersAsync(ShmipcStream[] streams, MessageSet set, CellPlan plan, LongHistogram[]? histograms)

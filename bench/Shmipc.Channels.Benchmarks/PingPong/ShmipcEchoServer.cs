@@ -4,7 +4,9 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 
 /// <summary>
 /// The shmipc side of the pingpong server child: every stream of every session echoes each request (read and checksum
-/// every byte, copy every byte into a fresh lease, publish it) until the client closes the stream or the session.
+/// every byte, copy every byte into a fresh lease, publish it) until the client closes the stream or the session. A
+/// stream that opens with <see cref="MessageSet.Hello"/> is one-way: every message is verified, only the sync message
+/// that ends a burst is echoed.
 /// </summary>
 internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats, bool prefault)
 {
@@ -53,6 +55,7 @@ internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats,
 
     private async Task EchoAsync(ShmipcStream stream)
     {
+        var sink = false;
         try
         {
             while (true)
@@ -62,13 +65,22 @@ internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats,
                 try
                 {
                     var data = request.Data;
-                    if (!MessageSet.Verify(data, out _))
+                    if (!MessageSet.Verify(data, out var header))
                     {
                         stats.Mismatch($"shmipc stream {stream.Id}", data.Length);
                         return;
                     }
 
                     stats.Ok(request.Length);
+                    if (!sink && request.Length == MessageSet.HelloSize && header == MessageSet.Header(MessageSet.Hello))
+                    {
+                        sink = true; // one-way from now on; the hello itself is echoed
+                    }
+                    else if (sink && request.Length != MessageSet.SyncSize)
+                    {
+                        continue; // verified; nothing to send back (the finally below returns the request's slices)
+                    }
+
                     reply = stream.Rent();
                     try
                     {

@@ -7,13 +7,19 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// <summary>
 /// The client side of the UDS cells: N connections per cell (plain <see cref="Socket"/>, AF_UNIX, default buffer
 /// sizes), each running the same loop as the shmipc streams: copy the request into a frame, send, receive the echo,
-/// verify every byte.
+/// verify every byte. One-way cells: one connection, a hello round trip, then frames back to back; the burst ends with a
+/// sync frame whose echo says the server has verified everything before it.
 /// </summary>
-internal sealed class UdsClientRunner(string socketPath, bool synchronous)
+internal sealed class UdsClientRunner(string socketPath, bool synchronous, ServerProcess child) : TransportRunner
 {
-    public async Task<CellResult> RunAsync(MessageSet set, int connectionCount, CellPlan warmup, CellPlan measure, Func<TimeSpan> cpu)
+    public override string Name => "uds";
+
+    public override ServerProcess? Child => child;
+
+    public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
-        var result = new CellResult("uds", set.Size, connectionCount);
+        var result = new CellResult(Name, cell);
+        var connectionCount = cell.Kind == CellKind.OneWay ? 1 : cell.Streams;
         var sockets = new Socket[connectionCount];
         try
         {
@@ -23,23 +29,23 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous)
                 await sockets[i].ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
             }
 
+            if (cell.Kind == CellKind.OneWay)
+            {
+                var socket = sockets[0];
+                await RoundTripControlAsync(socket, MessageSet.Hello);
+                await OneWayAsync(socket, set, warmup);
+                var meter = StartMeter();
+                result.RoundTrips = await OneWayAsync(socket, set, measure);
+                meter.Stop(result);
+                return result;
+            }
+
             await RunWorkersAsync(sockets, set, warmup, null);
-            var histograms = new LongHistogram[connectionCount];
-            for (var i = 0; i < connectionCount; i++)
-            {
-                histograms[i] = CellResult.NewHistogram();
-            }
-
-            var cpuBefore = cpu();
-            var start = Stopwatch.GetTimestamp();
+            var histograms = StreamWorkers.NewHistograms(connectionCount);
+            var measured = StartMeter();
             result.RoundTrips = await RunWorkersAsync(sockets, set, measure, histograms);
-            result.Elapsed = Stopwatch.GetElapsedTime(start);
-            result.CpuTime = cpu() - cpuBefore;
-            foreach (var h in histograms)
-            {
-                result.Histogram.Add(h);
-            }
-
+            measured.Stop(result);
+            StreamWorkers.Merge(result, histograms);
             return result;
         }
         finally
@@ -48,6 +54,70 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous)
             {
                 s?.Dispose();
             }
+        }
+    }
+
+    private Task<long> OneWayAsync(Socket socket, MessageSet set, CellPlan plan) =>
+        synchronous ? StreamWorkers.StartThread(() => OneWay(socket, set, plan)) : OneWayAsyncCore(socket, set, plan);
+
+    private static async Task<long> OneWayAsyncCore(Socket socket, MessageSet set, CellPlan plan)
+    {
+        var frame = new FrameBuffer(FrameBuffer.PrefixSize + set.Size);
+        var deadline = plan.DeadlineFrom(Stopwatch.GetTimestamp());
+        long done = 0;
+        var k = 0;
+        while (true)
+        {
+            UdsFraming.WritePrefix(frame, set.Size);
+            set.Get(k).CopyTo(frame.Array.AsSpan(FrameBuffer.PrefixSize));
+            await UdsFraming.SendAsync(socket, frame.Array.AsMemory(0, FrameBuffer.PrefixSize + set.Size));
+            done++;
+            k = (k + 1) % MessageSet.Count;
+            if ((done & 15) == 0 && plan.IsDone(done, Stopwatch.GetTimestamp(), deadline))
+            {
+                break;
+            }
+        }
+
+        await RoundTripControlAsync(socket, MessageSet.Sync);
+        return done;
+    }
+
+    private static long OneWay(Socket socket, MessageSet set, CellPlan plan)
+    {
+        var frame = new FrameBuffer(FrameBuffer.PrefixSize + set.Size);
+        var deadline = plan.DeadlineFrom(Stopwatch.GetTimestamp());
+        long done = 0;
+        var k = 0;
+        while (true)
+        {
+            UdsFraming.WritePrefix(frame, set.Size);
+            set.Get(k).CopyTo(frame.Array.AsSpan(FrameBuffer.PrefixSize));
+            UdsFraming.Send(socket, frame.Array.AsSpan(0, FrameBuffer.PrefixSize + set.Size));
+            done++;
+            k = (k + 1) % MessageSet.Count;
+            if ((done & 15) == 0 && plan.IsDone(done, Stopwatch.GetTimestamp(), deadline))
+            {
+                break;
+            }
+        }
+
+        RoundTripControlAsync(socket, MessageSet.Sync).GetAwaiter().GetResult();
+        return done;
+    }
+
+    /// <summary>Sends a control message (hello / sync) and waits for its echo.</summary>
+    private static async Task RoundTripControlAsync(Socket socket, byte[] message)
+    {
+        var frame = new FrameBuffer(FrameBuffer.PrefixSize + message.Length);
+        UdsFraming.WritePrefix(frame, message.Length);
+        message.CopyTo(frame.Array.AsSpan(FrameBuffer.PrefixSize));
+        await UdsFraming.SendAsync(socket, frame.Array.AsMemory(0, FrameBuffer.PrefixSize + message.Length));
+        var reply = new FrameBuffer(FrameBuffer.PrefixSize + message.Length);
+        var length = await UdsFraming.ReceiveAsync(socket, reply);
+        if (!reply.Array.AsSpan(FrameBuffer.PrefixSize, Math.Max(length, 0)).SequenceEqual(message))
+        {
+            throw new InvalidDataException("uds: the echo of a control message failed verification");
         }
     }
 
@@ -61,7 +131,7 @@ internal sealed class UdsClientRunner(string socketPath, bool synchronous)
             var histogram = histograms?[i];
             var first = i % MessageSet.Count;
             tasks[i] = synchronous
-                ? Task.Factory.StartNew(() => Worker(socket, set, first, plan, deadline, histogram), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                ? StreamWorkers.StartThread(() => Worker(socket, set, first, plan, deadline, histogram))
                 : Task.Run(() => WorkerAsync(socket, set, first, plan, deadline, histogram));
         }
 

@@ -4,7 +4,8 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 
 /// <summary>
 /// The Unix-domain-socket side of the pingpong server child: each connection echoes length-prefixed frames (receive,
-/// checksum every byte, copy every byte into a reply frame, send) until the client closes it. Async (SocketAsyncEngine,
+/// checksum every byte, copy every byte into a reply frame, send) until the client closes it; a connection that opens
+/// with <see cref="MessageSet.Hello"/> is one-way (verify only, echo just the sync message). Async (SocketAsyncEngine,
 /// continuations on the thread pool) or one blocking thread per connection, matching the client's --uds-api.
 /// </summary>
 internal sealed class UdsEchoServer(Socket listener, EchoStats stats, bool synchronous)
@@ -36,21 +37,24 @@ internal sealed class UdsEchoServer(Socket listener, EchoStats stats, bool synch
 
     private async Task EchoAsync(Socket connection)
     {
-        var request = new FrameBuffer(64 * 1024);
+        var reader = new UdsFrameReader();
         var reply = new FrameBuffer(64 * 1024);
+        var sink = false;
         try
         {
             while (true)
             {
-                var length = await UdsFraming.ReceiveAsync(connection, request).ConfigureAwait(false);
-                if (length < 0 || !Check(request, length))
+                var length = await reader.ReceiveAsync(connection).ConfigureAwait(false);
+                if (length < 0 || !Check(reader.Payload, ref sink, out var echo))
                 {
                     return;
                 }
 
-                UdsFraming.WritePrefix(reply, length);
-                request.Array.AsSpan(FrameBuffer.PrefixSize, length).CopyTo(reply.Array.AsSpan(FrameBuffer.PrefixSize));
-                await UdsFraming.SendAsync(connection, reply.Array.AsMemory(0, FrameBuffer.PrefixSize + length)).ConfigureAwait(false);
+                if (echo)
+                {
+                    Copy(reader.Payload, reply);
+                    await UdsFraming.SendAsync(connection, reply.Array.AsMemory(0, FrameBuffer.PrefixSize + length)).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (e is SocketException or EndOfStreamException or ObjectDisposedException)
@@ -65,21 +69,24 @@ internal sealed class UdsEchoServer(Socket listener, EchoStats stats, bool synch
 
     private void Echo(Socket connection)
     {
-        var request = new FrameBuffer(64 * 1024);
+        var reader = new UdsFrameReader();
         var reply = new FrameBuffer(64 * 1024);
+        var sink = false;
         try
         {
             while (true)
             {
-                var length = UdsFraming.Receive(connection, request);
-                if (length < 0 || !Check(request, length))
+                var length = reader.Receive(connection);
+                if (length < 0 || !Check(reader.Payload, ref sink, out var echo))
                 {
                     return;
                 }
 
-                UdsFraming.WritePrefix(reply, length);
-                request.Array.AsSpan(FrameBuffer.PrefixSize, length).CopyTo(reply.Array.AsSpan(FrameBuffer.PrefixSize));
-                UdsFraming.Send(connection, reply.Array.AsSpan(0, FrameBuffer.PrefixSize + length));
+                if (echo)
+                {
+                    Copy(reader.Payload, reply);
+                    UdsFraming.Send(connection, reply.Array.AsSpan(0, FrameBuffer.PrefixSize + length));
+                }
             }
         }
         catch (Exception e) when (e is SocketException or EndOfStreamException or ObjectDisposedException)
@@ -92,15 +99,34 @@ internal sealed class UdsEchoServer(Socket listener, EchoStats stats, bool synch
         }
     }
 
-    private bool Check(FrameBuffer request, int length)
+    private static void Copy(ReadOnlySpan<byte> payload, FrameBuffer reply)
     {
-        if (!MessageSet.Verify(request.Array.AsSpan(FrameBuffer.PrefixSize, length), out _))
+        UdsFraming.WritePrefix(reply, payload.Length);
+        payload.CopyTo(reply.Array.AsSpan(FrameBuffer.PrefixSize));
+    }
+
+    // Verifies every byte; decides whether to echo: always on a ping-pong connection; on a one-way connection (opened
+    // by the hello message) only the sync message that ends a burst.
+    private bool Check(ReadOnlySpan<byte> payload, ref bool sink, out bool echo)
+    {
+        echo = false;
+        if (!MessageSet.Verify(payload, out _))
         {
-            stats.Mismatch("uds connection", length);
+            stats.Mismatch("uds connection", payload.Length);
             return false;
         }
 
-        stats.Ok(length);
+        stats.Ok(payload.Length);
+        if (!sink && payload.SequenceEqual(MessageSet.Hello))
+        {
+            sink = true;
+            echo = true;
+        }
+        else
+        {
+            echo = !sink || payload.Length == MessageSet.SyncSize;
+        }
+
         return true;
     }
 }
