@@ -127,9 +127,12 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         _peerClients.GetOrAdd(mode, m => new(() => StartPeerClientAsync(m, "--buffer", LargeBuffer.ToString(CultureInfo.InvariantCulture)))).Value;
 
     /// <summary>Starts a new echoing peer client of the test's listener and accepts its session.</summary>
-    public async Task<PeerClient> StartPeerClientAsync(MemoryMapType mode, params string[] extraArgs)
+    public Task<PeerClient> StartPeerClientAsync(MemoryMapType mode, params string[] extraArgs) =>
+        StartPeerClientWithPrefixAsync(mode, NewPrefix("peer"), extraArgs);
+
+    /// <summary>Like <see cref="StartPeerClientAsync"/>, with the peer's shared memory named after <paramref name="prefix"/>.</summary>
+    public async Task<PeerClient> StartPeerClientWithPrefixAsync(MemoryMapType mode, string prefix, params string[] extraArgs)
     {
-        var prefix = NewPrefix("peer");
         var args = new List<string> { "connect", ListenerPath, mode == MemoryMapType.MemFd ? "--memfd" : "--file", "--prefix", prefix };
         args.AddRange(extraArgs);
         var peer = StartPeer($"connect-{mode}", [.. args]);
