@@ -26,12 +26,13 @@ internal static class ProcessProbe
     }
 
     /// <summary>
-    /// Open fds but pipes; 0 when the process is gone. Shmipc opens no pipes, while the runtime opens some on first use
-    /// of a feature and keeps them, which would read as growth.
+    /// Open fds of the kinds a session opens (sockets, eventfds, memfds, /dev/shm files); 0 when the process is gone.
+    /// Pipes and plain files are left out: the runtime opens some on first use of a feature (a console stream, the
+    /// process starter) and keeps them, which would read as growth.
     /// </summary>
     public static int OpenFds(int pid) => FdTargets(pid).Count;
 
-    /// <summary>The link targets of /proc/pid/fd (what each fd is), pipes left out as in <see cref="OpenFds"/>.</summary>
+    /// <summary>The link targets of the fds <see cref="OpenFds"/> counts (what each fd is), for naming what grew.</summary>
     public static List<string> FdTargets(int pid)
     {
         var targets = new List<string>();
@@ -42,7 +43,7 @@ internal static class ProcessProbe
                 try
                 {
                     var target = new FileInfo(fd).LinkTarget ?? "?";
-                    if (!target.StartsWith("pipe:", StringComparison.Ordinal))
+                    if (IsSessionKind(target))
                     {
                         targets.Add(target);
                     }
@@ -58,4 +59,10 @@ internal static class ProcessProbe
 
         return targets;
     }
+
+    private static bool IsSessionKind(string target) =>
+        target.StartsWith("socket:", StringComparison.Ordinal)
+        || target.StartsWith("anon_inode:[eventfd]", StringComparison.Ordinal)
+        || target.StartsWith("/memfd:", StringComparison.Ordinal)
+        || target.StartsWith("/dev/shm/", StringComparison.Ordinal);
 }
