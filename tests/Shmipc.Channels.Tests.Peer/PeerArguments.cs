@@ -17,7 +17,7 @@ internal sealed class PeerArguments
 
     /// <summary><c>--mode echo|sink|hold|flood|ignore</c> (serve): echo every message back, only count and drop it, keep it
     /// (<see cref="StreamHold"/>), write without end (<see cref="StreamFlood"/>), or accept streams and never read them
-    /// (a stalled consumer).</summary>
+    /// (a stalled consumer). <c>connect</c> knows echo (the default) and hold.</summary>
     public string Mode { get; private set; } = "echo";
 
     /// <summary>True for <c>--mode echo</c>.</summary>
@@ -87,7 +87,7 @@ internal sealed class PeerArguments
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer|shrink|hostile-truncate-server|sigbus-unguarded> <socketPath or -> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer|shrink|hostile-truncate-server|sigbus-unguarded|handshake-hang> <socketPath or -> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);

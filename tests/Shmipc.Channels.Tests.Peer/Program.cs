@@ -22,6 +22,7 @@ internal static class Program
                 "shrink" => ShrinkClient.Run(parsed),
                 "hostile-truncate-server" => TruncatingServer.Run(parsed),
                 "sigbus-unguarded" => SigbusUnguarded.Run(),
+                "handshake-hang" => HandshakeHang.Run(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }
