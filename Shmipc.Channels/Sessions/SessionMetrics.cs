@@ -11,6 +11,9 @@ namespace Shmipc.Channels.Sessions;
 internal sealed class SessionMetrics
 {
     private static readonly Meter s_meter = new("Shmipc");
+
+    /// <summary>The library's one meter, for instruments defined elsewhere (PoolMetrics).</summary>
+    internal static Meter Meter => s_meter;
     private static readonly Counter<long> s_allocFailed = s_meter.CreateCounter<long>("shmipc.alloc_shm_errors", description: "Shared-memory allocations that failed and fell back to the heap.");
     private static readonly Counter<long> s_fallbackWrites = s_meter.CreateCounter<long>("shmipc.fallback_writes", description: "Messages sent over the socket because shared memory was exhausted.");
     private static readonly Counter<long> s_fallbackReads = s_meter.CreateCounter<long>("shmipc.fallback_reads", description: "Fallback messages received over the socket.");
