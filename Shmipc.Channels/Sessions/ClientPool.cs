@@ -113,14 +113,26 @@ internal sealed class ClientPool : IAsyncDisposable
                     return idle;
                 }
 
+                ShmipcStream opened;
                 try
                 {
-                    return session.OpenStream().Public;
+                    opened = session.OpenStream().Public;
                 }
                 catch (ShmipcException) when (session.IsClosed)
                 {
                     // Died just now: its watcher takes over; try the next slot.
+                    continue;
                 }
+
+                if (ReferenceEquals(slot.Current, session))
+                {
+                    return opened;
+                }
+
+                // A hot restart swapped the slot meanwhile: the stream has sent nothing yet, so it goes, and the caller
+                // gets one of the new session (the old server is draining and will not wait for new work).
+                opened.Dispose();
+                i--;
             }
         }
         finally
