@@ -277,8 +277,8 @@ internal sealed partial class Session
                 break;
             case EventType.HotRestart:
             case EventType.HotRestartAck:
-                // Hot restart is not supported yet; the frame is harmless to ignore (the old server times out
-                // waiting for the ack and resets, docs/PROTOCOL.md §8.2).
+                // Session.HotRestart.cs: the pool's coordinator (client) or the listener (server) handles it, if any.
+                OnHotRestartFrame(frame.Type, frame.Epoch);
                 break;
             default:
                 throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: unexpected frame {frame} in the data phase.");

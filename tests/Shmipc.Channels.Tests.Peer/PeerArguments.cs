@@ -83,6 +83,9 @@ internal sealed class PeerArguments
     /// <summary><c>--allow-uid UID</c>: a user the server (serve) or client (connect) accepts besides its own and root.</summary>
     public uint? AllowUid { get; private set; }
 
+    /// <summary><c>--take-over</c> (hot-serve): bind with <see cref="ShmipcServerOptions.TakeOverSocketPath"/>.</summary>
+    public bool TakeOver { get; private set; }
+
     public static PeerArguments Parse(string[] args)
     {
         if (args.Length < 2)
@@ -159,6 +162,9 @@ internal sealed class PeerArguments
                 case "--allow-uid":
                     parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
+                case "--take-over":
+                    parsed.TakeOver = true;
+                    break;
                 case "--streams":
                     parsed.Streams = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
@@ -206,6 +212,8 @@ internal sealed class PeerArguments
         {
             HandshakeTimeout = TimeSpan.FromSeconds(5),
             AllowedClientUserIds = AllowUid is { } uid ? [uid] : [],
+            TakeOverSocketPath = TakeOver,
+            HotRestartTimeout = TimeSpan.FromSeconds(10),
         };
         Apply(options);
         return options;
