@@ -29,6 +29,7 @@ internal sealed class LeasePipeReader : PipeReader
 
     private readonly CancellationTokenSource _stop = new();
     private int _completed;
+    private Exception? _abortReason;
 
     public LeasePipeReader(ShmipcStream stream, ShmipcDuplexPipe owner)
     {
@@ -68,6 +69,20 @@ internal sealed class LeasePipeReader : PipeReader
         _owner.SideCompleted();
     }
 
+    /// <summary>Ends the input now; readers see <paramref name="reason"/> (or a plain end when null).</summary>
+    public void Abort(Exception? reason)
+    {
+        Volatile.Write(ref _abortReason, reason);
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A continuation of the pump failed inline; the pump reports its own errors.
+        }
+    }
+
     private async Task PumpAsync()
     {
         // Start on the thread pool: the caller of AsDuplexPipe must not run the first read inline.
@@ -103,7 +118,8 @@ internal sealed class LeasePipeReader : PipeReader
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            // The reader was completed: nobody reads any more.
+            // The reader was completed (nobody reads any more) or the pipe was aborted.
+            error = Volatile.Read(ref _abortReason);
         }
         catch (Exception e)
         {

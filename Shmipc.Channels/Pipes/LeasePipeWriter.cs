@@ -20,7 +20,7 @@ internal sealed class LeasePipeWriter(ShmipcStream stream, ShmipcDuplexPipe owne
 
     private ShmLease _pending;
     private bool _completed;
-    private bool _peerClosed;
+    private volatile bool _peerClosed;
     private int _cancelNext;
     private CancellationTokenSource? _flushCts;
 
@@ -48,6 +48,9 @@ internal sealed class LeasePipeWriter(ShmipcStream stream, ShmipcDuplexPipe owne
 
         _pending.Advance(bytes);
     }
+
+    /// <summary>The connection was aborted locally: behave as if the peer had closed the stream.</summary>
+    public void Abort() => _peerClosed = true;
 
     /// <inheritdoc />
     public override void CancelPendingFlush()

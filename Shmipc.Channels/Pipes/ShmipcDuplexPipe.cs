@@ -48,6 +48,20 @@ public sealed class ShmipcDuplexPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Bytes to the peer, written in place into shared memory.</summary>
     public PipeWriter Output => _output;
 
+    /// <summary>
+    /// Ends the connection now, in both directions: the stream is closed towards the peer, a pending or later
+    /// <see cref="PipeReader.ReadAsync"/> ends (throwing <paramref name="reason"/> when given, else completed), and
+    /// later flushes report <see cref="FlushResult.IsCompleted"/>. Both sides must still be completed (or the pipe
+    /// disposed) to release the stream. What the peer had sent and was not read yet is recycled.
+    /// </summary>
+    /// <param name="reason">What readers of <see cref="Input"/> see, or null for a plain end of input.</param>
+    public void Abort(Exception? reason = null)
+    {
+        _output.Abort();
+        _input.Abort(reason);
+        Stream.CloseOutput();
+    }
+
     /// <summary>Completes both sides (what was written and not flushed is sent) and disposes the stream.</summary>
     public async ValueTask DisposeAsync()
     {
