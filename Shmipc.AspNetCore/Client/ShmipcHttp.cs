@@ -31,7 +31,7 @@ public static class ShmipcHttp
     public static HttpMessageHandler CreateHandler(string socketPath, ShmipcClientOptions? options = null, Action<SocketsHttpHandler>? configure = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
-        return CreateHandler(new SingleSessionSource(socketPath, options), configure);
+        return CreateHandler(new SingleSessionSource(socketPath, options), configure, ownsSessions: true);
     }
 
     /// <summary>Creates an HttpClient whose connections are shmipc streams to <paramref name="socketPath"/>.</summary>
@@ -65,7 +65,7 @@ public static class ShmipcHttp
         return GrpcChannel.ForAddress(DefaultBaseAddress, channelOptions);
     }
 
-    internal static HttpMessageHandler CreateHandler(ISessionSource sessions, Action<SocketsHttpHandler>? configure = null)
+    internal static HttpMessageHandler CreateHandler(ISessionSource sessions, Action<SocketsHttpHandler>? configure, bool ownsSessions)
     {
         var factory = new ShmipcConnectionFactory(sessions);
         var inner = new SocketsHttpHandler
@@ -79,6 +79,6 @@ public static class ShmipcHttp
         };
         configure?.Invoke(inner);
         inner.ConnectCallback = factory.ConnectAsync;
-        return new ShmipcHttpMessageHandler(inner, sessions);
+        return ownsSessions ? new ShmipcHttpMessageHandler(inner, sessions) : inner;
     }
 }
