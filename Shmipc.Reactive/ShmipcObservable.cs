@@ -138,8 +138,12 @@ public static class ShmipcObservable
     /// </summary>
     /// <typeparam name="T">The item type.</typeparam>
     /// <param name="source">
-    /// The items. It is subscribed once, on the thread pool (so a synchronous source does not block the caller), and the
-    /// subscription is disposed when writing ends.
+    /// The items. It is subscribed once, on the thread pool (so a synchronous source does not block the caller), and it is
+    /// stopped and its subscription disposed when writing ends: on completion, cancellation or a failed peer, a
+    /// synchronous source (<c>Observable.Range</c>, <c>Repeat</c>, <c>Generate</c>, <c>ToObservable</c> on their default
+    /// scheduler), even an endless one, stops as promptly as an asynchronous one. Only a source that loops without a
+    /// scheduler and ignores disposal (a hand-written <c>Observable.Create</c> loop) keeps running; the task ends on
+    /// time anyway.
     /// </param>
     /// <param name="stream">The stream; it is disposed when writing ends.</param>
     /// <param name="codec">Encodes the items straight into shared memory.</param>
