@@ -6,6 +6,9 @@ internal static partial class Interop
 {
     internal const int PROT_READ = 0x1, PROT_WRITE = 0x2, MAP_SHARED = 0x01;
 
+    /// <summary>madvise: allocate and map the pages writable as a write fault would, without writing (Linux 5.14+).</summary>
+    internal const int MADV_POPULATE_WRITE = 23;
+
     /// <summary>mmap's error return, <c>(void*)-1</c>.</summary>
     internal static readonly nint MAP_FAILED = -1;
 
@@ -16,6 +19,9 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, SetLastError = true)]
         internal static unsafe partial int munmap(void* addr, nuint length);
+
+        [LibraryImport(Libraries.Libc, SetLastError = true)]
+        internal static unsafe partial int madvise(void* addr, nuint length, int advice);
 
         [LibraryImport(Libraries.Libc, SetLastError = true)]
         internal static partial int ftruncate(SafeFdHandle fd, long length);

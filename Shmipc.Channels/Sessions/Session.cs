@@ -277,6 +277,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     private void ReleaseResources()
     {
+        // A reader draining the queue (TryDrainForReader) finishes its pass first; re-entrant on the reactor.
+        using var receiving = _receiveLock.EnterScope();
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
             return;
