@@ -37,6 +37,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     private readonly Channel<ShmipcException> _sessionFailures = Channel.CreateBounded<ShmipcException>(
         new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly ConcurrentDictionary<Session, byte> _live = new();
+    private readonly ServerHotRestart _hotRestart = new();
     private readonly string? _path;
     private int _disposed;
 
@@ -70,7 +71,10 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// </summary>
     public ChannelReader<ShmipcException> SessionFailures => _sessionFailures.Reader;
 
-    /// <summary>Binds a Unix domain socket (a stale socket file at the path is replaced) and starts accepting.</summary>
+    /// <summary>
+    /// Binds a Unix domain socket (a stale socket file at the path is replaced; a live one only with
+    /// <see cref="ShmipcServerOptions.TakeOverSocketPath"/>) and starts accepting.
+    /// </summary>
     /// <param name="socketPath">Where to listen.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     /// <exception cref="ShmipcException">Invalid options, or the socket cannot be bound.</exception>
@@ -79,7 +83,9 @@ public sealed class ShmipcListener : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new ShmipcServerOptions();
         options.Validate();
-        var socket = SocketFd.ListenUnix(socketPath, options.Backlog, options.SocketFileMode);
+        var socket = options.TakeOverSocketPath
+            ? SocketFd.ListenUnixTakeOver(socketPath, options.Backlog, options.SocketFileMode)
+            : SocketFd.ListenUnix(socketPath, options.Backlog, options.SocketFileMode);
         return new ShmipcListener(socket, options, socketPath);
     }
 
@@ -100,6 +106,32 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// <exception cref="ChannelClosedException">The listener was disposed.</exception>
     public ValueTask<ShmipcSession> AcceptAsync(CancellationToken cancellationToken = default) =>
         _sessions.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>
+    /// The old server's part of a hot restart (shmipc-go's <c>Listener.HotRestart</c>): sends HotRestart(<paramref name="epoch"/>)
+    /// to every live session and completes when each has acknowledged, that is when every client pool has connected
+    /// a new session (to whichever server now owns the socket path) for each of its slots. Streams already handed out
+    /// keep working here; new streams go to the new server. Then wait until the sessions have no active streams (or
+    /// the clients closed them) and dispose the listener.
+    /// </summary>
+    /// <param name="epoch">The restart's number, chosen by the application; clients name their new shared memory after it.</param>
+    /// <param name="cancellationToken">Cancels the wait (the normal state is restored).</param>
+    /// <remarks>
+    /// Start the new server first, bound with <see cref="ShmipcServerOptions.TakeOverSocketPath"/>: the clients dial
+    /// the path again at once. A session that ends meanwhile owes no acknowledgement. Plain client sessions
+    /// (<see cref="ShmipcClient"/>) ignore the request, as shmipc-go's do, so a server with such clients times out.
+    /// </remarks>
+    /// <exception cref="ShmipcException">
+    /// <see cref="ShmipcErrorCode.Timeout"/>: not every session acknowledged within
+    /// <see cref="ShmipcServerOptions.HotRestartTimeout"/>; the listener is back to its normal state.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Another hot restart is in progress.</exception>
+    /// <exception cref="ObjectDisposedException">The listener was disposed.</exception>
+    public Task HotRestartAsync(ulong epoch, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _hotRestart.RunAsync(_live.Keys, epoch, _options.HotRestartTimeout, cancellationToken);
+    }
 
     /// <summary>
     /// Stops accepting, closes every session accepted here, removes the socket file if it is still the one this listener
@@ -140,6 +172,7 @@ public sealed class ShmipcListener : IAsyncDisposable
             try
             {
                 var session = ServerSessionFactory.Accept(connection, _options, OnSessionEnded);
+                session.SetHotRestartHandler(_hotRestart.OnAck);
                 _live[session] = 0;
                 if (Volatile.Read(ref _disposed) != 0 || !_sessions.Writer.TryWrite(session.Public))
                 {
@@ -156,6 +189,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     private void OnSessionEnded(Session session)
     {
         _live.TryRemove(session, out _);
+        _hotRestart.OnSessionEnded(session);
         if (session.CloseReason is { } reason)
         {
             var code = reason is ShmipcException e ? e.ErrorCode : ShmipcErrorCode.Unknown;

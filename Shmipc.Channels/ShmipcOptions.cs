@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Shmipc.Channels;
@@ -59,6 +60,13 @@ public abstract class ShmipcOptions
     /// default) logs nothing; nothing is allocated for a level that is off.
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Where the <c>Shmipc</c> meter comes from: a host's <see cref="IMeterFactory"/> (from dependency injection) makes
+    /// the meter its listeners see and owns its lifetime. Null (the default) uses one static <c>Shmipc</c> meter for the
+    /// process. Either way every instrument is tagged <c>shmipc.session</c> and <c>shmipc.session.role</c>.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>
     /// What a writer does when shared memory has no free slice for its message. Default

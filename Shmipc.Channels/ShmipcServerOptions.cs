@@ -37,11 +37,27 @@ public sealed class ShmipcServerOptions : ShmipcOptions
     /// </summary>
     public bool RequireSealedMemory { get; set; }
 
+    /// <summary>
+    /// Whether <see cref="ShmipcListener.Bind"/> takes the socket path over from a server that still listens on it, as
+    /// the new server of a hot restart does. Default false: a path another process listens on is refused (EADDRINUSE).
+    /// With true the listener binds a temporary name in the same directory and renames it over the path, so clients
+    /// connecting meanwhile reach the old server or the new one, never nothing; the old server keeps serving the
+    /// sessions it has and no longer removes the path when disposed (it is no longer its socket file).
+    /// </summary>
+    public bool TakeOverSocketPath { get; set; }
+
+    /// <summary>
+    /// How long <see cref="ShmipcListener.HotRestartAsync"/> waits for every session's acknowledgement before it gives
+    /// up and restores the normal state. Default 2 s, shmipc-go's hotRestartCheckTimeout.
+    /// </summary>
+    public TimeSpan HotRestartTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
         Require(Backlog > 0, $"{nameof(Backlog)} must be positive, not {Backlog}.");
+        Require(HotRestartTimeout > TimeSpan.Zero, $"{nameof(HotRestartTimeout)} must be positive, not {HotRestartTimeout}.");
         Require(AllowedClientUserIds is not null, $"{nameof(AllowedClientUserIds)} must not be null (use an empty collection).");
         Require(
             ((int)SocketFileMode & ~0x1FF) == 0 && SocketFileMode.HasFlag(UnixFileMode.UserRead | UnixFileMode.UserWrite),

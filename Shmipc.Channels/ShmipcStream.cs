@@ -176,6 +176,28 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a pool may hand the stream out again: neither side closed it, its session is open, and it is not in
+    /// fallback (shmipc-go's stream pool does not reuse a stream in fallback either).
+    /// </summary>
+    internal bool IsReusable =>
+        !_stream.IsLocalClosed && !_stream.IsRemoteClosed && !_stream.InFallback && !_stream.Session.IsClosed;
+
+    /// <summary>
+    /// Prepares the stream for its next user, as shmipc-go's stream pool does (reset, then release what was read and
+    /// not consumed): nothing goes on the wire, messages not yet read are recycled. False if it cannot be reused.
+    /// </summary>
+    internal bool TryResetForReuse()
+    {
+        if (!IsReusable)
+        {
+            return false;
+        }
+
+        _stream.DrainUnread();
+        return true;
+    }
+
     /// <summary>Closes the stream and recycles every message not yet read.</summary>
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using Shmipc.Channels;
+using Shmipc.Reactive.Internal;
 using Shmipc.Reactive.Linq;
 
 namespace Shmipc.Reactive;
@@ -8,17 +9,19 @@ namespace Shmipc.Reactive;
 /// a stream with back-pressure. This class only checks arguments and hands over to one operator each.
 /// </summary>
 /// <example>
-/// Process A writes typed items; process B composes a pipeline and writes the results back on a second stream:
+/// Process A writes typed items; process B composes a pipeline and writes the results back on a second stream. The
+/// streams are named, so B tells them apart whatever order they arrive in:
 /// <code>
-/// // A (client): stream 2 carries orders out, stream 3 brings totals back.
-/// var orders = session.OpenStream();
-/// var totals = session.OpenStream();
-/// using var sub = totals.Observe(ShmipcCodecs.Json(AppJson.Default.Total)).Subscribe(Console.WriteLine);
+/// // A (client): "orders" carries orders out, "totals" brings totals back.
+/// var orders = session.OpenStream("orders");
+/// var totals = session.OpenStream("totals");
+/// var lastTotal = totals.Observe(ShmipcCodecs.Json(AppJson.Default.Total)).LastAsync().ToTask(ct);
 /// await source.WriteTo(orders, ShmipcCodecs.Json(AppJson.Default.Order), ct);
+/// Console.WriteLine(await lastTotal);
 ///
-/// // B (server): observe the first stream, write to the second.
-/// var input = await session.AcceptStreamAsync(ct);
-/// var output = await session.AcceptStreamAsync(ct);
+/// // B (server): observe "orders", write to "totals".
+/// var input = await session.AcceptStreamAsync("orders", ct);
+/// var output = await session.AcceptStreamAsync("totals", ct);
 /// await input.Observe(ShmipcCodecs.Json(AppJson.Default.Order))
 ///     .Where(o => o.Quantity > 0)
 ///     .Scan(new Total(0, 0m), (t, o) => new Total(t.Count + 1, t.Amount + o.Price * o.Quantity))
@@ -34,6 +37,9 @@ namespace Shmipc.Reactive;
 /// <para>Typed sequences (<see cref="Observe{T}"/> and <see cref="AsObserver{T}"/>/<see cref="WriteTo{T}"/>) speak a
 /// small envelope on top of shmipc messages (an item/error/completion tag, and credits flowing back), so both ends must
 /// use Shmipc.Reactive. A stream carries one typed sequence in one direction; use a second stream for replies.
+/// Streams arrive at the server in the order their first messages do, which is not the order the client opened them
+/// in (an observer speaks first on its stream, a writer on its own): name them with <see cref="OpenStream"/> and take
+/// them with <see cref="AcceptStreamAsync"/>.
 /// <see cref="ObserveLeases"/> is the raw view, compatible with any shmipc peer.</para>
 /// </remarks>
 public static class ShmipcObservable
@@ -91,6 +97,76 @@ public static class ShmipcObservable
     }
 
     /// <summary>
+    /// Opens a stream that carries <paramref name="name"/> to the other side, which takes it with
+    /// <see cref="AcceptStreamAsync"/> by that name, whatever order streams arrive in.
+    /// </summary>
+    /// <param name="session">The (client) session; shmipc streams are opened by the client.</param>
+    /// <param name="name">A non-empty name of at most 1024 UTF-8 bytes; names need not be unique (equal names are
+    /// accepted in the order they arrive).</param>
+    /// <returns>The stream, ready for <see cref="Observe{T}"/>, <see cref="WriteTo{T}"/> or <see cref="AsObserver{T}"/>.</returns>
+    /// <remarks>
+    /// The name travels as the stream's first message (a Shmipc.Reactive envelope message, Name), so the stream
+    /// becomes visible to the server at once. It is a convention of Shmipc.Reactive on top of shmipc's messages: no
+    /// shmipc frame changes, and a peer without Shmipc.Reactive (shmipc-go) reads it as an ordinary first message.
+    /// Writing the message waits for room in the IO queue only if the queue is full (at most the write timeout).
+    /// </remarks>
+    /// <exception cref="ShmipcException">The session is closed, or the name could not be sent.</exception>
+    public static ShmipcStream OpenStream(this ShmipcSession session, string name)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (Envelope.NameByteCount(name) > Envelope.MaxNameBytes)
+        {
+            throw new ArgumentException($"A stream name is at most {Envelope.MaxNameBytes} UTF-8 bytes.", nameof(name));
+        }
+
+        var stream = session.OpenStream();
+        try
+        {
+            var lease = Envelope.CreateName(stream, name);
+            try
+            {
+                if (!stream.Output.TryWrite(lease))
+                {
+                    stream.Output.WriteAsync(lease).AsTask().GetAwaiter().GetResult();
+                }
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+        }
+        catch (Exception e)
+        {
+            stream.Dispose();
+            throw e is System.Threading.Channels.ChannelClosedException { InnerException: ShmipcException inner } ? inner : e;
+        }
+
+        return stream;
+    }
+
+    /// <summary>
+    /// The next incoming stream the peer opened with <see cref="OpenStream"/> and <paramref name="name"/>, whatever
+    /// order the streams arrive in. Streams with other names wait for their own call; a stream opened without a name
+    /// (<see cref="ShmipcSession.OpenStream"/>, or by a peer without Shmipc.Reactive) is accepted with the empty name.
+    /// </summary>
+    /// <param name="session">The (server) session.</param>
+    /// <param name="name">The name the peer gave the stream; empty for streams opened without one.</param>
+    /// <param name="cancellationToken">Stops waiting; a stream that arrives later waits for the next call.</param>
+    /// <returns>The stream, its name message already taken off.</returns>
+    /// <remarks>The first call makes this the only reader of <see cref="ShmipcSession.IncomingStreams"/>: from then on,
+    /// accept every stream of the session here (by name, or with the empty name), not with
+    /// <see cref="ShmipcSession.AcceptStreamAsync"/>.</remarks>
+    /// <exception cref="ShmipcException">The session closed or failed (the reason) before such a stream arrived.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first.</exception>
+    public static ValueTask<ShmipcStream> AcceptStreamAsync(this ShmipcSession session, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(name);
+        return NamedStreamRouter.For(session).AcceptAsync(name, cancellationToken);
+    }
+
+    /// <summary>
     /// Sessions whose handshake succeeded, as the listener accepts them. Completes when the listener is disposed.
     /// </summary>
     /// <param name="listener">The listener.</param>
@@ -138,8 +214,12 @@ public static class ShmipcObservable
     /// </summary>
     /// <typeparam name="T">The item type.</typeparam>
     /// <param name="source">
-    /// The items. It is subscribed once, on the thread pool (so a synchronous source does not block the caller), and the
-    /// subscription is disposed when writing ends.
+    /// The items. It is subscribed once, on the thread pool (so a synchronous source does not block the caller), and it is
+    /// stopped and its subscription disposed when writing ends: on completion, cancellation or a failed peer, a
+    /// synchronous source (<c>Observable.Range</c>, <c>Repeat</c>, <c>Generate</c>, <c>ToObservable</c> on their default
+    /// scheduler), even an endless one, stops as promptly as an asynchronous one. Only a source that loops without a
+    /// scheduler and ignores disposal (a hand-written <c>Observable.Create</c> loop) keeps running; the task ends on
+    /// time anyway.
     /// </param>
     /// <param name="stream">The stream; it is disposed when writing ends.</param>
     /// <param name="codec">Encodes the items straight into shared memory.</param>

@@ -194,6 +194,10 @@ public sealed partial class ShmipcStreamObserver<T>
                         {
                             cancel = true;
                         }
+                        else if (tag == EnvelopeTag.Name)
+                        {
+                            // The opener's name, left on the stream by an accept that did not ask for it.
+                        }
                         else if (tag is EnvelopeTag.Item or EnvelopeTag.Open or EnvelopeTag.Completed or EnvelopeTag.Error)
                         {
                             violation = ThrowHelper.CreateProtocolViolation(_stream, "the other side is writing a sequence to this stream too; a stream carries one sequence in one direction (use one stream per direction).");

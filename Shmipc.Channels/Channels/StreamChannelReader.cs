@@ -128,6 +128,13 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
                 return true;
             }
 
+            // Take the next message from shared memory on this thread rather than wait for the reactor to hand it
+            // over (and, once parked, for a thread-pool thread to resume us).
+            if (stream.Session.TryDrainForReader() && _inner.Count > 0)
+            {
+                return true;
+            }
+
             if (Stopwatch.GetTimestamp() - start > spinTicks)
             {
                 break;

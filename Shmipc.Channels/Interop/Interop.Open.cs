@@ -27,6 +27,9 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, SetLastError = true)]
         internal static partial int fchmod(SafeFdHandle fd, uint mode);
+
+        [LibraryImport(Libraries.Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int rename(string oldPath, string newPath);
     }
 
     /// <summary>open(2) with EINTR retried; throws with the path in the message.</summary>

@@ -138,23 +138,65 @@ internal sealed partial class SocketFd
         Interop.EnsureSupported();
         Interop.sockaddr_un addr = SocketAddresses.Unix(path, out uint addrLen);
         RemoveStaleSocket(path, &addr, addrLen);
+        return BindAndListen(path, backlog, mode);
+    }
+
+    /// <summary>
+    /// Takes the path over from a server that may still listen on it (hot restart): binds and listens on a temporary
+    /// name in the same directory, then renames it over <paramref name="path"/>. rename(2) replaces the old socket file
+    /// atomically, so a client connecting meanwhile reaches the old server or the new one, never nothing; the old
+    /// server keeps its listening socket (it only loses the name) and, being inode-checked, does not remove the new
+    /// file when it is disposed. Any other kind of file at the path is an EADDRINUSE error, as in <see cref="ListenUnix"/>.
+    /// </summary>
+    public static unsafe SocketFd ListenUnixTakeOver(string path, int backlog, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    {
+        Interop.EnsureSupported();
+        _ = SocketAddresses.Unix(path, out _);
+        if (Interop.TryLStat(path, out Interop.statx_t existing) && (existing.stx_mode & Interop.S_IFMT) != Interop.S_IFSOCK)
+        {
+            Interop.Throw(Interop.Errno.EADDRINUSE, $"bind({path})", "the path exists and is not a socket; it is left alone");
+        }
+
+        var directory = Path.GetDirectoryName(path);
+        var temporary = Path.Combine(string.IsNullOrEmpty(directory) ? "." : directory, $".{Guid.NewGuid():N}"[..17] + ".takeover");
+        SocketFd socket = BindAndListen(temporary, backlog, mode);
+        try
+        {
+            Interop.CheckIo(Interop.Libc.rename(temporary, path), $"rename({temporary}, {path})");
+            // Same inode under its final name: from now on Dispose removes the path only while it is still ours.
+            socket._listenPath = path;
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Binds at <paramref name="bindPath"/> with exactly <paramref name="mode"/> and listens; owns the file by inode.</summary>
+    private static unsafe SocketFd BindAndListen(string bindPath, int backlog, UnixFileMode mode)
+    {
+        Interop.sockaddr_un addr = SocketAddresses.Unix(bindPath, out uint addrLen);
         SocketFd socket = Create(Interop.AF_UNIX, StreamFlags, isUnix: true);
         uint permissions = (uint)mode & 0x1FF;
         try
         {
-            Interop.CheckIo(Interop.Libc.fchmod(socket._handle, permissions), $"fchmod(socket for {path})");
-            Interop.CheckIo(Interop.Libc.bind(socket._handle, &addr, addrLen), $"bind({path})");
-            if (Interop.TryLStat(path, out Interop.statx_t st))
+            Interop.CheckIo(Interop.Libc.fchmod(socket._handle, permissions), $"fchmod(socket for {bindPath})");
+            Interop.CheckIo(Interop.Libc.bind(socket._handle, &addr, addrLen), $"bind({bindPath})");
+
+            // Owned by path and inode from here on: a failure below (or Dispose later) unlinks the file only while it is ours.
+            if (Interop.TryLStat(bindPath, out Interop.statx_t st))
             {
-                socket._listenPath = path;
+                socket._listenPath = bindPath;
                 socket._listenIno = st.stx_ino;
                 if ((st.stx_mode & Interop.S_IFMT) == Interop.S_IFSOCK && (st.stx_mode & 0x1FFu) != permissions)
                 {
-                    Interop.CheckIo(Interop.Libc.chmod(path, permissions), $"chmod({path})");
+                    Interop.CheckIo(Interop.Libc.chmod(bindPath, permissions), $"chmod({bindPath})");
                 }
             }
 
-            Interop.CheckIo(Interop.Libc.listen(socket._handle, backlog), $"listen({path})");
+            Interop.CheckIo(Interop.Libc.listen(socket._handle, backlog), $"listen({bindPath})");
             return socket;
         }
         catch

@@ -42,14 +42,17 @@ internal sealed unsafe class ClientSessionMemory
     public IoQueuePair Queues { get; }
 
     /// <summary>Creates and lays out both objects for a session with <paramref name="options"/>.</summary>
-    public static ClientSessionMemory Create(ShmipcClientOptions options)
+    /// <param name="options">Sizes, mode and name prefix.</param>
+    /// <param name="epoch">The hot-restart epoch for the names (<see cref="ClientShmNames"/>); null for a first connection.</param>
+    /// <param name="seal">Whether memfds are sealed against shrinking (false only to play an unsealed shmipc-go client in tests).</param>
+    public static ClientSessionMemory Create(ShmipcClientOptions options, ulong? epoch = null, bool seal = true)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var names = ClientShmNames.Create(options.PathPrefix);
+            var names = ClientShmNames.Create(options.PathPrefix, epoch);
             try
             {
-                return Create(options, names);
+                return Create(options, names, seal);
             }
             catch (ShmipcException e) when (e.Errno == Native.Errno.EEXIST && attempt < CreateAttempts)
             {
@@ -67,17 +70,17 @@ internal sealed unsafe class ClientSessionMemory
         Buffer.Release();
     }
 
-    private static ClientSessionMemory Create(ShmipcClientOptions options, ClientShmNames names)
+    private static ClientSessionMemory Create(ShmipcClientOptions options, ClientShmNames names, bool seal)
     {
         var isFile = options.MemoryMapType == MemoryMapType.DevShmFile;
-        var buffer = CreateBuffer(options, names.Buffer);
+        var buffer = CreateBuffer(options, names.Buffer, seal);
         SharedRegion? queueRegion = null;
         try
         {
             var queueSize = IoQueuePair.SizeFor((uint)options.QueueCapacity);
             queueRegion = isFile
                 ? SharedRegion.CreateFile(names.Queue, queueSize, options.FileMode)
-                : SharedRegion.CreateMemFd(ClientShmNames.MemFd(names.Queue), queueSize);
+                : SharedRegion.CreateMemFd(ClientShmNames.MemFd(names.Queue), queueSize, seal: seal);
             var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, (uint)options.QueueCapacity, isCreator: true, QueueLayout.Current);
             return new ClientSessionMemory(names, buffer, queueRegion, queues);
         }
@@ -89,10 +92,10 @@ internal sealed unsafe class ClientSessionMemory
         }
     }
 
-    private static SharedBuffer CreateBuffer(ShmipcClientOptions options, string name)
+    private static SharedBuffer CreateBuffer(ShmipcClientOptions options, string name, bool seal)
     {
         var region = options.MemoryMapType == MemoryMapType.MemFd
-            ? SharedRegion.CreateMemFd(ClientShmNames.MemFd(name), options.BufferCapacity, reserve: false)
+            ? SharedRegion.CreateMemFd(ClientShmNames.MemFd(name), options.BufferCapacity, reserve: false, seal: seal)
             : SharedRegion.CreateFile(name, options.BufferCapacity, options.FileMode);
         try
         {

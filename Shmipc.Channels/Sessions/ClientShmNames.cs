@@ -43,7 +43,7 @@ internal sealed class ClientShmNames
 
     /// <summary>Fresh, unpredictable names under <paramref name="pathPrefix"/>.</summary>
     /// <param name="pathPrefix">The configured prefix (<see cref="ShmipcClientOptions.PathPrefix"/>).</param>
-    /// <param name="epoch">The hot-restart epoch, once hot restart is supported; null for a first connection.</param>
+    /// <param name="epoch">The hot-restart epoch the session is built for (a pool slot rebuilt after HotRestart); null for a first connection.</param>
     public static ClientShmNames Create(string pathPrefix, ulong? epoch = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(pathPrefix);

@@ -85,7 +85,6 @@ internal sealed class ReceiveBudget(long maxBytes, int maxMessages, Action wakeR
         }
 
         Interlocked.Increment(ref _pauses);
-        SessionMetrics.ReceivePaused();
         return true;
     }
 

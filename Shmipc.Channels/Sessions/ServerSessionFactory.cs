@@ -68,6 +68,10 @@ internal static unsafe class ServerSessionFactory
             var queues = Map(() => IoQueuePair.Map(queueRegion.Base, queueRegion.Length, isCreator: false, QueueLayout.Current), "queue", announcement.QueuePath);
             HandshakeServer.Acknowledge(transport, announcement);
 
+            // The client may have sized its region with ftruncate alone (shmipc-go does): allocate and map its pages now,
+            // off the handshake and the hot path, so the first messages do not fault page by page (RegionPopulator).
+            RegionPopulator.StartInBackground(bufferRegion);
+
             // File mode: the last server session that maps the client's buffer file unlinks it (see ServerFileRegistry),
             // and the session unlinks its queue file when it ends; both by inode, never a file since put in their place.
             buffer = bufferFile is { } claimedBuffer

@@ -18,6 +18,15 @@ internal sealed partial class Session
     private readonly FrameParser _parser;
     private readonly ReceiveBuffer _receiveBuffer;
 
+    // Held by whoever runs the receive side: the reactor (Poll, OnReady) or a reader that drains the queue itself
+    // (TryDrainForReader). Released resources are freed under it too, so a reader never walks an unmapped queue.
+    private readonly Lock _receiveLock = new();
+
+    // Bumped by readers that drained the queue: the reactor counts it as its own work (it keeps spinning, so the
+    // working flag stays set and the peer's writers send no wake-ups while readers take the traffic).
+    private int _readerDrains;
+    private int _readerDrainsSeen;
+
     /// <summary>Reactor: drain the receive queue and release writers waiting for room.</summary>
     bool IReactorHandler.Poll()
     {
@@ -26,7 +35,15 @@ internal sealed partial class Session
             return false;
         }
 
-        var work = false;
+        if (!_receiveLock.TryEnter())
+        {
+            // A reader is draining the queue right now: that is work in progress, come back on the next pass.
+            return true;
+        }
+
+        var drains = Volatile.Read(ref _readerDrains);
+        var work = drains != _readerDrainsSeen;
+        _readerDrainsSeen = drains;
         _inReactorCallback = true;
         try
         {
@@ -66,9 +83,61 @@ internal sealed partial class Session
         finally
         {
             LeaveReactorCallback();
+            _receiveLock.Exit();
         }
 
         return work;
+    }
+
+    /// <summary>
+    /// Reader thread: a reader that waits for its next message drains the receive queue itself, so the message does not
+    /// travel reactor → channel → thread pool → reader (docs/ARCHITECTURE.md §7). Other streams' messages popped on the
+    /// way go into their inputs as the reactor would put them there (their readers resume on the thread pool).
+    /// </summary>
+    /// <returns>true when it delivered at least one element.</returns>
+    /// <remarks>
+    /// Only the plain case: an open session with room in its receive budget and a queue that is not full. A full queue
+    /// (the peer's writers may wait for room: SignalRoom) and a paused budget (epoll re-arming) stay the reactor's, which
+    /// also keeps reading the socket. Never blocks: if the reactor or another reader holds the receive side, false.
+    /// </remarks>
+    public bool TryDrainForReader()
+    {
+        if (IsClosed || Budget.IsPaused || !_receiveLock.TryEnter())
+        {
+            return false;
+        }
+
+        var any = false;
+        try
+        {
+            // Under the lock, _released is stable: the queue mapping cannot go away while we walk it.
+            if (Volatile.Read(ref _released) != 0 || _recvQueue.Count >= _recvQueue.Capacity)
+            {
+                return false;
+            }
+
+            while (!IsClosed && !Budget.IsFull && _recvQueue.TryPop(out var element))
+            {
+                any = true;
+                Dispatch(element);
+            }
+        }
+        catch (ShmipcException e)
+        {
+            Close(TruncatedOr(e));
+            any = true;
+        }
+        finally
+        {
+            if (any)
+            {
+                Interlocked.Increment(ref _readerDrains);
+            }
+
+            _receiveLock.Exit();
+        }
+
+        return any;
     }
 
     /// <summary>Ends a Poll/OnReady; performs a release that a re-entrant Close deferred.</summary>
@@ -90,6 +159,7 @@ internal sealed partial class Session
             return false;
         }
 
+        _receiveLock.Enter();
         _inReactorCallback = true;
         try
         {
@@ -147,6 +217,7 @@ internal sealed partial class Session
         finally
         {
             LeaveReactorCallback();
+            _receiveLock.Exit();
         }
 
         return true;
@@ -277,8 +348,8 @@ internal sealed partial class Session
                 break;
             case EventType.HotRestart:
             case EventType.HotRestartAck:
-                // Hot restart is not supported yet; the frame is harmless to ignore (the old server times out
-                // waiting for the ack and resets, docs/PROTOCOL.md §8.2).
+                // Session.HotRestart.cs: the pool's coordinator (client) or the listener (server) handles it, if any.
+                OnHotRestartFrame(frame.Type, frame.Epoch);
                 break;
             default:
                 throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: unexpected frame {frame} in the data phase.");
@@ -287,7 +358,7 @@ internal sealed partial class Session
 
     private void OnFallbackData(uint streamId, byte state, ReadOnlySpan<byte> payload)
     {
-        Metrics.FallbackRead();
+        Metrics.FallbackRead(payload.Length);
         if (state > StateClosed)
         {
             throw new ShmipcException(ShmipcErrorCode.ProtocolViolation, $"session {Name}: FallbackData for stream {streamId} has unknown state {state} (expected 0 opened or 1 closed).");
@@ -390,6 +461,7 @@ internal sealed partial class Session
         }
 
         core.FinishReceived();
+        Metrics.Received(core.Length);
         stream.DeliverOrdered(core, element.Status);
     }
 

@@ -91,6 +91,7 @@ internal sealed partial class Session
             wakePeer = _sendQueue.MarkWorking();
         }
 
+        Metrics.Sent(core.Length);
         core.TryDetach(token);
         if (wakePeer)
         {
@@ -348,7 +349,7 @@ internal sealed partial class Session
         FallbackDataHeader.WriteHeader(header, Version, stream.Id, 0, payloadLength);
         WriteSocket(header, core.GetSequence(), messageFrame: true);
         stream.FallbackSent();
-        Metrics.FallbackWritten();
+        Metrics.FallbackWritten(payloadLength);
         core.TryRelease(token);
     }
 

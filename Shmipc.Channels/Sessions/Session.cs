@@ -79,6 +79,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             _ => Stopwatch.Frequency / 20_000,                     // 50 µs
         };
         Logger = ShmipcLog.For(options);
+        Metrics = new SessionMetrics(name, isClient, options.MeterFactory);
         Budget = new ReceiveBudget(options.ReceiveBudgetBytes, options.ReceiveBudgetMessages, ShmipcReactor.Shared.Wake);
         Public = new ShmipcSession(this);
     }
@@ -95,7 +96,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     public ShmipcOptions Options { get; }
 
-    public SessionMetrics Metrics { get; } = new();
+    public SessionMetrics Metrics { get; }
 
     /// <summary>What the readers hold and have not taken; when full the session stops reading (see ReceiveBudget).</summary>
     public ReceiveBudget Budget { get; }
@@ -159,6 +160,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     public void Start()
     {
         ShmipcLog.SessionOpened(Logger, Name, IsClient ? "client" : "server", Version);
+        Metrics.Attach(ReadGauges);
         ShmipcReactor.Shared.Register(this);
     }
 
@@ -275,6 +277,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     private void ReleaseResources()
     {
+        // A reader draining the queue (TryDrainForReader) finishes its pass first; re-entrant on the reactor.
+        using var receiving = _receiveLock.EnterScope();
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
             return;
@@ -289,6 +293,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         }
 
         Buffer.Release();
+        Metrics.Detach(CloseReason);
         _onClosed?.Invoke(this);
         if (CloseReason is { } reason)
         {

@@ -3,34 +3,54 @@ using System.Diagnostics.Metrics;
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// The counters of shmipc-go's Monitor, per session (for <see cref="ShmipcSession"/> introspection and tests) and
-/// process-wide through the <c>Shmipc</c> meter, so <c>dotnet-counters</c> and OpenTelemetry see them.
+/// The counters of shmipc-go's Monitor, per session (for <see cref="ShmipcSession"/> introspection and tests) and through
+/// the <c>Shmipc</c> meter (<see cref="ShmipcInstruments"/>), tagged <c>shmipc.session</c> (the session's name) and
+/// <c>shmipc.session.role</c> (<c>client</c> or <c>server</c>), so <c>dotnet-counters</c> and OpenTelemetry see them.
 /// </summary>
-// Design: each counter is an Interlocked field (cheap on the hot path) plus the meter instrument; the meter's Add is
-// allocation-free when no listener is attached.
+// Design: each event is an Interlocked field (cheap on the hot path) plus a tagged Counter.Add, which returns at once
+// when no listener is enabled and allocates nothing (the tags are one array per session, passed as a span). State
+// (slices, queues, streams) is not counted here: the meter observes it through ReadGauges while the session is
+// registered (Attach .. Detach).
 internal sealed class SessionMetrics
 {
-    private static readonly Meter s_meter = new("Shmipc");
-    private static readonly Counter<long> s_allocFailed = s_meter.CreateCounter<long>("shmipc.alloc_shm_errors", description: "Shared-memory allocations that failed and fell back to the heap.");
-    private static readonly Counter<long> s_fallbackWrites = s_meter.CreateCounter<long>("shmipc.fallback_writes", description: "Messages sent over the socket because shared memory was exhausted.");
-    private static readonly Counter<long> s_fallbackReads = s_meter.CreateCounter<long>("shmipc.fallback_reads", description: "Fallback messages received over the socket.");
-    private static readonly Counter<long> s_queueFull = s_meter.CreateCounter<long>("shmipc.queue_full", description: "Writes that found the IO queue full.");
-    private static readonly Counter<long> s_syncSent = s_meter.CreateCounter<long>("shmipc.sync_events_sent", description: "Wake-up (SyncEvent) frames sent to peers.");
-    private static readonly Counter<long> s_syncReceived = s_meter.CreateCounter<long>("shmipc.sync_events_received", description: "Wake-up (SyncEvent) frames received from peers.");
-    private static readonly Counter<long> s_receivePaused = s_meter.CreateCounter<long>("shmipc.receive_budget_pauses", description: "Times a session stopped reading its socket and IO queue because its readers left the receive budget full.");
-    private static readonly Counter<long> s_fallbackEntries = s_meter.CreateCounter<long>("shmipc.fallback_entries", description: "Times a stream started sending over the socket because shared memory was exhausted.");
-    private static readonly Counter<long> s_leasesLeaked = s_meter.CreateCounter<long>("shmipc.leases_leaked", description: "Leases garbage-collected without Dispose (their slices were returned).");
-    private static readonly UpDownCounter<long> s_activeStreams = s_meter.CreateUpDownCounter<long>("shmipc.active_streams", description: "Open streams.");
-
+    private readonly ShmipcInstruments _instruments;
+    private readonly KeyValuePair<string, object?>[] _tags;
+    private Func<SessionGauges?>? _gauges;
     private long _allocFailed;
     private long _fallbackWrites;
     private long _fallbackReads;
     private long _queueFull;
     private long _syncSent;
     private long _syncReceived;
+    private long _bytesSent;
+    private long _bytesReceived;
     private long _fallbackEntries;
     private long _leasesLeaked;
     private long _slicesReclaimed;
+    private long _hotRestarts;
+    private long _hotRestartErrors;
+
+    /// <summary>Metrics of the session <paramref name="name"/>, on the meter <paramref name="meterFactory"/> makes (or the static one).</summary>
+    public SessionMetrics(string name, bool isClient, IMeterFactory? meterFactory)
+    {
+        _instruments = ShmipcInstruments.For(meterFactory);
+        string role = isClient ? "client" : "server";
+        _tags = [new("shmipc.session", name), new("shmipc.session.role", role)];
+        SendTags = [.. _tags, new("shmipc.queue.direction", "send")];
+        ReceiveTags = [.. _tags, new("shmipc.queue.direction", "receive")];
+    }
+
+    /// <summary>The session's tags (name and role).</summary>
+    public KeyValuePair<string, object?>[] Tags => _tags;
+
+    /// <summary>The tags of the send queue's pending count.</summary>
+    public KeyValuePair<string, object?>[] SendTags { get; }
+
+    /// <summary>The tags of the receive queue's pending count.</summary>
+    public KeyValuePair<string, object?>[] ReceiveTags { get; }
+
+    /// <summary>The meter the instruments are on.</summary>
+    public Meter Meter => _instruments.Meter;
 
     public long AllocationFailures => Volatile.Read(ref _allocFailed);
 
@@ -44,64 +64,118 @@ internal sealed class SessionMetrics
 
     public long SyncEventsReceived => Volatile.Read(ref _syncReceived);
 
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
     public long FallbackEntries => Volatile.Read(ref _fallbackEntries);
 
     public long LeasesLeaked => Volatile.Read(ref _leasesLeaked);
 
     public long SlicesReclaimed => Volatile.Read(ref _slicesReclaimed);
 
+    public long HotRestarts => Volatile.Read(ref _hotRestarts);
+
+    public long HotRestartErrors => Volatile.Read(ref _hotRestartErrors);
+
+    /// <summary>Starts the observable instruments reading this session through <paramref name="gauges"/> (null once it is closed).</summary>
+    public void Attach(Func<SessionGauges?> gauges)
+    {
+        _gauges = gauges;
+        _instruments.Register(this);
+    }
+
+    /// <summary>Stops observing the session; counts a connection error if <paramref name="closeReason"/> is one.</summary>
+    public void Detach(Exception? closeReason)
+    {
+        _instruments.Unregister(this);
+        if (closeReason is ShmipcException { ErrorCode: ShmipcErrorCode.PeerClosed })
+        {
+            _instruments.ConnectionErrors.Add(1, _tags.AsSpan());
+        }
+    }
+
+    /// <summary>The session's state now, or null when it is closed or not attached.</summary>
+    public SessionGauges? ReadGauges() => _gauges?.Invoke();
+
     public void FallbackEntered()
     {
         Interlocked.Increment(ref _fallbackEntries);
-        s_fallbackEntries.Add(1);
+        _instruments.FallbackEntries.Add(1, _tags.AsSpan());
     }
 
     public void LeaseLeaked(int slices)
     {
         Interlocked.Increment(ref _leasesLeaked);
         Interlocked.Add(ref _slicesReclaimed, slices);
-        s_leasesLeaked.Add(1);
+        _instruments.LeasesLeaked.Add(1, _tags.AsSpan());
     }
 
     public void AllocationFailed()
     {
         Interlocked.Increment(ref _allocFailed);
-        s_allocFailed.Add(1);
+        _instruments.AllocationFailures.Add(1, _tags.AsSpan());
     }
 
-    public void FallbackWritten()
+    /// <summary>A message of <paramref name="bytes"/> went over the socket.</summary>
+    public void FallbackWritten(int bytes)
     {
         Interlocked.Increment(ref _fallbackWrites);
-        s_fallbackWrites.Add(1);
+        _instruments.FallbackWrites.Add(1, _tags.AsSpan());
+        Sent(bytes);
     }
 
-    public void FallbackRead()
+    /// <summary>A message of <paramref name="bytes"/> arrived over the socket.</summary>
+    public void FallbackRead(int bytes)
     {
         Interlocked.Increment(ref _fallbackReads);
-        s_fallbackReads.Add(1);
+        _instruments.FallbackReads.Add(1, _tags.AsSpan());
+        Received(bytes);
+    }
+
+    /// <summary>A message of <paramref name="bytes"/> was sent (shared memory or socket).</summary>
+    public void Sent(int bytes)
+    {
+        Interlocked.Add(ref _bytesSent, bytes);
+        _instruments.BytesSent.Add(bytes, _tags.AsSpan());
+    }
+
+    /// <summary>A message of <paramref name="bytes"/> was received (shared memory or socket).</summary>
+    public void Received(int bytes)
+    {
+        Interlocked.Add(ref _bytesReceived, bytes);
+        _instruments.BytesReceived.Add(bytes, _tags.AsSpan());
     }
 
     public void QueueWasFull()
     {
         Interlocked.Increment(ref _queueFull);
-        s_queueFull.Add(1);
+        _instruments.QueueFull.Add(1, _tags.AsSpan());
     }
 
     public void SyncSent()
     {
         Interlocked.Increment(ref _syncSent);
-        s_syncSent.Add(1);
+        _instruments.SyncSent.Add(1, _tags.AsSpan());
     }
 
     public void SyncReceived()
     {
         Interlocked.Increment(ref _syncReceived);
-        s_syncReceived.Add(1);
+        _instruments.SyncReceived.Add(1, _tags.AsSpan());
     }
 
-    public static void ReceivePaused() => s_receivePaused.Add(1);
+    /// <summary>For the hot-restart code: a hot restart of this session completed.</summary>
+    internal void HotRestarted()
+    {
+        Interlocked.Increment(ref _hotRestarts);
+        _instruments.HotRestarts.Add(1, _tags.AsSpan());
+    }
 
-    public static void StreamOpened() => s_activeStreams.Add(1);
-
-    public static void StreamClosed() => s_activeStreams.Add(-1);
+    /// <summary>For the hot-restart code: a hot restart of this session failed.</summary>
+    internal void HotRestartFailed()
+    {
+        Interlocked.Increment(ref _hotRestartErrors);
+        _instruments.HotRestartErrors.Add(1, _tags.AsSpan());
+    }
 }

@@ -45,7 +45,6 @@ internal sealed class SessionStream
             AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
         });
         Public = new ShmipcStream(this);
-        SessionMetrics.StreamOpened();
 
         // Once per stream, never per message: the reader took the last message of a stream the peer closed.
         _ = _input.Reader.Completion.ContinueWith(
@@ -309,7 +308,6 @@ internal sealed class SessionStream
             return false;
         }
 
-        SessionMetrics.StreamClosed();
         return true;
     }
 }

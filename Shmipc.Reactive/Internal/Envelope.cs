@@ -24,6 +24,9 @@ namespace Shmipc.Reactive.Internal;
 /// stream; the writer sees the close and forgets the stream. A message can therefore never arrive for a stream its
 /// receiver already removed (which a server would take for a new incoming stream). On Cancel the writer stops and
 /// answers Completed, and the observer, which released every item arriving meanwhile, closes as above.</para>
+/// <para>Named streams: a stream opened with <see cref="ShmipcObservable.OpenStream"/> carries a Name message first
+/// (<c>Name(utf8)</c>), before either role's messages; the accepting side takes it off with
+/// <see cref="ShmipcObservable.AcceptStreamAsync"/>, so neither loop normally sees it (both ignore one).</para>
 /// <para>Both sides announce themselves in their first message (Open, or the initial Credit), so a stream a client
 /// opens becomes visible to the server whichever role the client plays.</para>
 /// </remarks>
@@ -88,6 +91,52 @@ internal static class Envelope
         finally
         {
             lease.Dispose();
+        }
+    }
+
+    /// <summary>Longest stream name, in UTF-8 bytes.</summary>
+    public const int MaxNameBytes = 1024;
+
+    private static readonly UTF8Encoding s_nameEncoding = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The Name message for <paramref name="name"/>, written into a lease of <paramref name="stream"/>.</summary>
+    public static ShmLease CreateName(ShmipcStream stream, string name)
+    {
+        var lease = stream.Rent();
+        try
+        {
+            lease.GetSpan(1)[0] = (byte)EnvelopeTag.Name;
+            lease.Advance(1);
+            s_nameEncoding.GetBytes(name, lease.Writer);
+            return lease;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The byte count of <paramref name="name"/> in UTF-8; throws for invalid UTF-16 (a lone surrogate).</summary>
+    public static int NameByteCount(string name) => s_nameEncoding.GetByteCount(name);
+
+    /// <summary>Reads a Name message; false when it is not one (or its name is not valid UTF-8).</summary>
+    public static bool TryReadName(in ReadOnlySequence<byte> message, out string name)
+    {
+        name = string.Empty;
+        if (!TryReadTag(message, out var tag) || tag != EnvelopeTag.Name || message.Length - 1 is 0 or > MaxNameBytes)
+        {
+            return false;
+        }
+
+        try
+        {
+            name = s_nameEncoding.GetString(message.Slice(1));
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
         }
     }
 

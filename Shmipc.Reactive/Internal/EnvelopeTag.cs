@@ -20,4 +20,11 @@ internal enum EnvelopeTag : byte
 
     /// <summary>Observer → writer: the observer unsubscribed; the writer stops and answers with Completed.</summary>
     Cancel = 5,
+
+    /// <summary>
+    /// Opener → acceptor: the stream's name in UTF-8, the first message of a stream opened with
+    /// <see cref="ShmipcObservable.OpenStream"/>; taken off the stream by <see cref="ShmipcObservable.AcceptStreamAsync"/>
+    /// (and ignored by both loops if it was not).
+    /// </summary>
+    Name = 6,
 }

@@ -164,6 +164,9 @@ internal static class ObserveMessages<T>
                             _writerDone = true;
                             ForwardOnError(ThrowHelper.CreateAborted(Stream, Envelope.ReadReason(data)));
                             return;
+                        case EnvelopeTag.Name:
+                            // The opener's name, left on the stream by an accept that did not ask for it.
+                            return;
                         case EnvelopeTag.Credit:
                         case EnvelopeTag.Cancel:
                             Fail("the other side is observing this stream too; a stream carries one sequence in one direction (use one stream per direction).");

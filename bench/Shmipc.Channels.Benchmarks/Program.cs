@@ -8,7 +8,7 @@ namespace Shmipc.Channels.Benchmarks;
 /// <summary>
 /// Verbs: <c>pingpong</c> (cross-process harness, see PingPong/), <c>pingpong-server</c> (its child process),
 /// <c>alloc-probe</c> (allocation sources of the session round trip), <c>connect-cost</c> (connect time and memory per
-/// session); anything else goes to BenchmarkDotNet.
+/// session), <c>soak</c> (long run, see Soak/); anything else goes to BenchmarkDotNet.
 /// </summary>
 internal static class Program
 {
@@ -24,6 +24,8 @@ internal static class Program
                 return PingPongServer.RunAsync(rest).GetAwaiter().GetResult();
             case "connect-cost":
                 return ConnectCost.RunAsync(rest).GetAwaiter().GetResult();
+            case "soak":
+                return Soak.SoakHarness.RunAsync(rest).GetAwaiter().GetResult();
             case "alloc-probe":
                 return AllocationProbe.RunAsync(rest).GetAwaiter().GetResult();
             default:

@@ -22,38 +22,28 @@ internal static class GreeterClient
         var mode = options.MemoryMapType == MemoryMapType.MemFd ? "memfd" : "/dev/shm files";
         Console.WriteLine($"client connected to {args.SocketPath} ({mode}, protocol v{session.ProtocolVersion})");
 
-        var stream = session.OpenStream();
-        using (stream)
+        // A System.IO.Stream over the shmipc stream: each write is one message, copied straight into shared memory
+        // (as the Go client's WriteString + Flush), and reads run across message boundaries.
+        await using var stream = session.OpenStream().AsStream();
+        var request = Encoding.UTF8.GetBytes(GreeterWire.Request);
+        for (var i = 0; i < args.Count; i++)
         {
-            using var reader = new ExactReader(stream.Input);
-            for (var i = 0; i < args.Count; i++)
+            Console.WriteLine("client stream send request:" + GreeterWire.Request);
+            await stream.WriteAsync(request, cancellationToken);
+
+            var response = await GreeterWire.ReadExactlyOrEndAsync(stream, GreeterWire.ResponseLength, cancellationToken);
+            if (response is null)
             {
-                var request = stream.Rent();
-                try
-                {
-                    Encoding.UTF8.GetBytes(GreeterWire.Request, request.Writer);
-                    Console.WriteLine("client stream send request:" + GreeterWire.Request);
-                    await stream.Output.WriteAsync(request, cancellationToken);
-                }
-                finally
-                {
-                    request.Dispose();
-                }
+                await Console.Error.WriteLineAsync($"client: the server closed the stream after {i} response(s)");
+                return 1;
+            }
 
-                var response = await reader.ReadExactlyAsync(GreeterWire.ResponseLength, cancellationToken);
-                if (response is null)
-                {
-                    await Console.Error.WriteLineAsync($"client: the server closed the stream after {i} response(s)");
-                    return 1;
-                }
-
-                var text = Encoding.UTF8.GetString(response);
-                Console.WriteLine("client stream receive response " + text);
-                if (text != GreeterWire.Response)
-                {
-                    await Console.Error.WriteLineAsync($"client: expected '{GreeterWire.Response}'");
-                    return 1;
-                }
+            var text = Encoding.UTF8.GetString(response);
+            Console.WriteLine("client stream receive response " + text);
+            if (text != GreeterWire.Response)
+            {
+                await Console.Error.WriteLineAsync($"client: expected '{GreeterWire.Response}'");
+                return 1;
             }
         }
 

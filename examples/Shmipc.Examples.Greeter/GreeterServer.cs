@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using Shmipc.Channels;
 
 namespace Shmipc.Examples.Greeter;
@@ -28,8 +27,8 @@ internal static class GreeterServer
                 return 1;
             }
 
-            var stream = await session.AcceptStreamAsync(cancellationToken);
-            using (stream)
+            var stream = (await session.AcceptStreamAsync(cancellationToken)).AsStream();
+            await using (stream)
             {
                 var (answered, closed) = await AnswerAsync(stream, cancellationToken);
                 Console.WriteLine($"server answered {answered} request(s); the client closed the {closed}");
@@ -39,18 +38,18 @@ internal static class GreeterServer
     }
 
     /// <summary>Answers requests until the client closes; returns how many, and what the client closed.</summary>
-    private static async Task<(int Answered, string Closed)> AnswerAsync(ShmipcStream stream, CancellationToken cancellationToken)
+    private static async Task<(int Answered, string Closed)> AnswerAsync(Stream stream, CancellationToken cancellationToken)
     {
-        using var reader = new ExactReader(stream.Input);
+        var response = Encoding.UTF8.GetBytes(GreeterWire.Response);
         var answered = 0;
         while (true)
         {
             byte[]? request;
             try
             {
-                request = await reader.ReadExactlyAsync(GreeterWire.RequestLength, cancellationToken);
+                request = await GreeterWire.ReadExactlyOrEndAsync(stream, GreeterWire.RequestLength, cancellationToken);
             }
-            catch (Exception e) when (answered > 0 && e is ChannelClosedException or ShmipcException)
+            catch (IOException e) when (answered > 0 && e.InnerException is ShmipcException)
             {
                 // A Go client closes its whole session (SessionManager.Close) rather than the stream: that is its goodbye.
                 return (answered, "session");
@@ -63,19 +62,9 @@ internal static class GreeterServer
 
             Console.WriteLine("server receive request message:" + Encoding.UTF8.GetString(request));
 
-            // Written in place into shared memory, then published as one queue element: the Go client's ReadBytes(21)
+            // One write is one message, copied once into shared memory and published: the Go client's ReadBytes(21)
             // sees exactly these bytes, as after the Go server's WriteString + Flush.
-            var reply = stream.Rent();
-            try
-            {
-                Encoding.UTF8.GetBytes(GreeterWire.Response, reply.Writer);
-                await stream.Output.WriteAsync(reply, cancellationToken);
-            }
-            finally
-            {
-                reply.Dispose();
-            }
-
+            await stream.WriteAsync(response, cancellationToken);
             Console.WriteLine("server reply response: " + GreeterWire.Response);
             answered++;
         }

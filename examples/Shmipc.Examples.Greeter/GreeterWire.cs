@@ -26,4 +26,17 @@ internal static class GreeterWire
     /// working directory, so a server started in greeter_server/ and a client started in greeter_client/ meet.
     /// </summary>
     public static string DefaultSocketPath => Path.GetFullPath(Path.Combine(Environment.CurrentDirectory, "..", "ipc_test.sock"));
+
+    /// <summary>
+    /// Reads exactly <paramref name="count"/> bytes, as Go's <c>BufferReader().ReadBytes(count)</c>: bytes left over in
+    /// a message stay in <paramref name="stream"/> for the next read. Returns null when the peer closed the stream
+    /// before the first of them.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The peer closed the stream in the middle of the bytes.</exception>
+    public static async ValueTask<byte[]?> ReadExactlyOrEndAsync(Stream stream, int count, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[count];
+        var read = await stream.ReadAtLeastAsync(bytes, count, throwOnEndOfStream: false, cancellationToken);
+        return read == 0 ? null : read == count ? bytes : throw new EndOfStreamException($"the peer closed the stream after {read} of {count} bytes.");
+    }
 }

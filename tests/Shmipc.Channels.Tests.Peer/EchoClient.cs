@@ -5,7 +5,7 @@ namespace Shmipc.Channels.Tests.Peer;
 
 /// <summary>
 /// <c>connect</c>: a client session (Unix socket, or TCP with --tcp) that opens streams on command (only clients open streams in shmipc), greets on
-/// each so the server sees it, and then echoes whatever the server sends.
+/// each so the server sees it, and then echoes whatever the server sends (or, with <c>--mode hold</c>, keeps it).
 /// </summary>
 internal static class EchoClient
 {
@@ -17,11 +17,13 @@ internal static class EchoClient
             : await ShmipcClient.ConnectAsync(args.SocketPath, args.CreateClientOptions());
         table.Add(session);
         Console.WriteLine($"READY {session.Name} {args.Prefix}");
-        await new CommandLoop(table, count => OpenAsync(session, table, count)).RunAsync();
+        var hold = args.Mode == "hold";
+        await new CommandLoop(table, count => OpenAsync(session, table, count, hold)).RunAsync();
         return 0;
     }
 
-    private static async Task OpenAsync(ShmipcSession session, SessionTable table, int count)
+    /// <summary>Opens and greets <paramref name="count"/> streams; each echoes, or with <paramref name="hold"/> keeps every message (<see cref="StreamHold"/>).</summary>
+    private static async Task OpenAsync(ShmipcSession session, SessionTable table, int count, bool hold)
     {
         var ids = new List<uint>();
         for (var i = 0; i < count; i++)
@@ -31,7 +33,7 @@ internal static class EchoClient
 
             // Nothing goes on the wire until the first message; the greeting makes the stream appear on the server.
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"hello {stream.Id}"));
-            _ = StreamEcho.RunAsync(stream, echo: true);
+            _ = hold ? StreamHold.RunAsync(stream) : StreamEcho.RunAsync(stream, echo: true);
             ids.Add(stream.Id);
         }
 

@@ -17,7 +17,7 @@ internal sealed class PeerArguments
 
     /// <summary><c>--mode echo|sink|hold|flood|ignore</c> (serve): echo every message back, only count and drop it, keep it
     /// (<see cref="StreamHold"/>), write without end (<see cref="StreamFlood"/>), or accept streams and never read them
-    /// (a stalled consumer).</summary>
+    /// (a stalled consumer). <c>connect</c> knows echo (the default) and hold.</summary>
     public string Mode { get; private set; } = "echo";
 
     /// <summary>True for <c>--mode echo</c>.</summary>
@@ -83,11 +83,14 @@ internal sealed class PeerArguments
     /// <summary><c>--allow-uid UID</c>: a user the server (serve) or client (connect) accepts besides its own and root.</summary>
     public uint? AllowUid { get; private set; }
 
+    /// <summary><c>--take-over</c> (hot-serve): bind with <see cref="ShmipcServerOptions.TakeOverSocketPath"/>.</summary>
+    public bool TakeOver { get; private set; }
+
     public static PeerArguments Parse(string[] args)
     {
         if (args.Length < 2)
         {
-            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer|shrink|hostile-truncate-server|sigbus-unguarded> <socketPath or -> [options]");
+            throw new ArgumentException("usage: <serve|connect|hostile-garbage|hostile-offsets|crash-midway|announce|stall|flood|wait-writer|shrink|hostile-truncate-server|sigbus-unguarded|handshake-hang> <socketPath or -> [options]");
         }
 
         var parsed = new PeerArguments(args[0], args[1]);
@@ -159,6 +162,9 @@ internal sealed class PeerArguments
                 case "--allow-uid":
                     parsed.AllowUid = uint.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
+                case "--take-over":
+                    parsed.TakeOver = true;
+                    break;
                 case "--streams":
                     parsed.Streams = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
                     break;
@@ -206,6 +212,8 @@ internal sealed class PeerArguments
         {
             HandshakeTimeout = TimeSpan.FromSeconds(5),
             AllowedClientUserIds = AllowUid is { } uid ? [uid] : [],
+            TakeOverSocketPath = TakeOver,
+            HotRestartTimeout = TimeSpan.FromSeconds(10),
         };
         Apply(options);
         return options;

@@ -11,6 +11,7 @@ internal static class Program
             return parsed.Verb switch
             {
                 "serve" => await EchoServer.RunAsync(parsed),
+                "hot-serve" => await HotRestartServer.RunAsync(parsed),
                 "connect" => await EchoClient.RunAsync(parsed),
                 "hostile-garbage" => HostileGarbage.Run(parsed),
                 "hostile-offsets" => HostileOffsets.Run(parsed),
@@ -22,6 +23,7 @@ internal static class Program
                 "shrink" => ShrinkClient.Run(parsed),
                 "hostile-truncate-server" => TruncatingServer.Run(parsed),
                 "sigbus-unguarded" => SigbusUnguarded.Run(),
+                "handshake-hang" => HandshakeHang.Run(parsed),
                 _ => throw new ArgumentException($"unknown verb '{parsed.Verb}'"),
             };
         }

@@ -1,44 +1,37 @@
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
+using Shmipc.Channels.Sessions;
 
 namespace Shmipc.Channels.Tests.Peer;
 
 /// <summary>
-/// A client session built by hand from the internal layers, exactly as <c>Sessions/ClientSessionFactory</c> does
-/// (connect, create the memfd buffer region and queue, v3 memfd handshake), but without a session engine on top:
-/// the hostile verbs then write whatever they like to the socket and the queue.
+/// A client connection made by the library's own connection step (<c>Sessions/ClientConnector</c>: connect, create
+/// the session's shared memory, handshake) but without a session engine on top: the hostile verbs then write whatever
+/// they like to the socket and the queue.
 /// </summary>
-internal sealed unsafe class RawClientSession : IDisposable
+internal sealed class RawClientSession : IDisposable
 {
     private const uint QueueCapacity = 1024;
     private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(5);
+    private readonly ClientConnection _connection;
 
-    private RawClientSession(string name, SocketFd socket, SharedRegion bufferRegion, BufferManager manager, SharedRegion queueRegion, IoQueuePair queues, byte version)
-    {
-        Name = name;
-        Socket = socket;
-        BufferRegion = bufferRegion;
-        Manager = manager;
-        QueueRegion = queueRegion;
-        Queues = queues;
-        Version = version;
-    }
+    private RawClientSession(ClientConnection connection) => _connection = connection;
 
     /// <summary>The queue name announced in the handshake: the server session's name.</summary>
-    public string Name { get; }
+    public string Name => _connection.Name;
 
-    public SocketFd Socket { get; }
+    public SocketFd Socket => _connection.Socket;
 
-    public SharedRegion BufferRegion { get; }
+    public SharedRegion BufferRegion => _connection.Memory.Buffer.Region;
 
-    public BufferManager Manager { get; }
+    public BufferManager Manager => _connection.Memory.Buffer.Manager;
 
-    public SharedRegion QueueRegion { get; }
+    public SharedRegion QueueRegion => _connection.Memory.QueueRegion;
 
-    public IoQueuePair Queues { get; }
+    public IoQueuePair Queues => _connection.Memory.Queues;
 
-    public byte Version { get; }
+    public byte Version => _connection.Version;
 
     /// <summary>Connects and completes a valid v3 memfd handshake with a 1 MiB region (4 KiB and 16 KiB slices).</summary>
     /// <param name="socketPath">The server's socket.</param>
@@ -48,38 +41,29 @@ internal sealed unsafe class RawClientSession : IDisposable
 
     /// <summary>
     /// Connects like <see cref="Connect(string, uint)"/> in <paramref name="mode"/>: memfds sealed as Shmipc.NET makes them,
-    /// or unsealed as shmipc-go makes them (<paramref name="seal"/> false); or files <paramref name="prefix"/>_buffer and
-    /// _queue_0 with a v2 file-path handshake, as shmipc-go's default mode.
+    /// or unsealed as shmipc-go makes them (<paramref name="seal"/> false); or files under <paramref name="prefix"/> with a
+    /// v2 file-path handshake, as shmipc-go's default mode.
     /// </summary>
     public static RawClientSession Connect(string socketPath, MemoryMapType mode, bool seal, string prefix, uint queueCapacity = QueueCapacity)
     {
-        var socket = SocketFd.ConnectUnix(socketPath, IoTimeout);
-        SharedRegion? bufferRegion = null;
-        SharedRegion? queueRegion = null;
-        try
+        var options = new ShmipcClientOptions
         {
-            var bufferName = prefix + "_buffer";
-            var queueName = prefix + "_queue_0";
-            var memfd = mode == MemoryMapType.MemFd;
-            bufferRegion = memfd ? SharedRegion.CreateMemFd("shmipc" + bufferName, 1024 * 1024, seal: seal) : SharedRegion.CreateFile(bufferName, 1024 * 1024);
-            ReadOnlySpan<(uint, uint)> classes = [(4096u, 50u), (16384u, 50u)];
-            var manager = BufferManager.Create(bufferRegion.Base, bufferRegion.Length, classes);
-            var queueSize = IoQueuePair.SizeFor(queueCapacity);
-            queueRegion = memfd ? SharedRegion.CreateMemFd("shmipc" + queueName, queueSize, seal: seal) : SharedRegion.CreateFile(queueName, queueSize);
-            var queues = IoQueuePair.Create(queueRegion.Base, queueRegion.Length, queueCapacity, isCreator: true, QueueLayout.Current);
-            var request = memfd
-                ? ClientHandshakeRequest.MemFdV3(queueName, bufferName, bufferRegion.FileDescriptor.Fd, queueRegion.FileDescriptor.Fd)
-                : ClientHandshakeRequest.FilePathV2(queueName, bufferName);
-            var version = HandshakeClient.Run(new SocketHandshakeTransport(socket), request, IoTimeout);
-            return new RawClientSession(queueName, socket, bufferRegion, manager, queueRegion, queues, (byte)version);
-        }
-        catch
-        {
-            socket.Dispose();
-            queueRegion?.Dispose();
-            bufferRegion?.Dispose();
-            throw;
-        }
+            MemoryMapType = mode,
+            FileModeProtocolVersion = 2,
+            BufferCapacity = 1024 * 1024,
+            SizeClasses = [new BufferSizeClass(4096, 50), new BufferSizeClass(16384, 50)],
+            QueueCapacity = (int)queueCapacity,
+            PathPrefix = prefix,
+            ConnectTimeout = IoTimeout,
+            HandshakeTimeout = IoTimeout,
+        };
+        options.Validate();
+        var connection = ClientConnector.Connect(
+            timeout => SocketFd.ConnectUnix(socketPath, timeout), options, epoch: null, seal, CancellationToken.None);
+
+        // The hostile verbs write to the socket with blocking helpers; the connector leaves it non-blocking, which
+        // SendAll and ReceiveExactly handle with poll.
+        return new RawClientSession(connection);
     }
 
     /// <summary>Writes raw bytes to the socket.</summary>
@@ -137,10 +121,5 @@ internal sealed unsafe class RawClientSession : IDisposable
         return slice;
     }
 
-    public void Dispose()
-    {
-        Socket.Dispose();
-        QueueRegion.Dispose();
-        BufferRegion.Dispose();
-    }
+    public void Dispose() => _connection.Dispose();
 }

@@ -12,7 +12,7 @@ namespace Shmipc.Channels.Benchmarks.Connect;
 /// /dev/shm files, counted once however many processes map them) and of this process's <c>RssShmem</c>, while open and
 /// after closing.
 /// </summary>
-/// <remarks>Usage: <c>connect-cost [--sessions N] [--rounds R] [--file] [--buffer BYTES] [--gap MS] [--breakdown]</c>.</remarks>
+/// <remarks>Usage: <c>connect-cost [--sessions N] [--rounds R] [--file] [--buffer BYTES] [--gap MS] [--breakdown] [--first-copy]</c>.</remarks>
 internal static class ConnectCost
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
@@ -24,6 +24,7 @@ internal static class ConnectCost
         var mode = MemoryMapType.MemFd;
         long? buffer = null;
         var breakdown = false;
+        var firstCopy = false;
         var gap = TimeSpan.Zero;
         for (var i = 0; i < args.Length; i++)
         {
@@ -44,6 +45,9 @@ internal static class ConnectCost
                 case "--breakdown":
                     breakdown = true;
                     break;
+                case "--first-copy":
+                    firstCopy = true;
+                    break;
                 case "--buffer":
                     buffer = long.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
@@ -51,6 +55,12 @@ internal static class ConnectCost
                     Console.Error.WriteLine($"connect-cost: unknown option {args[i]}");
                     return 2;
             }
+        }
+
+        if (firstCopy)
+        {
+            FirstCopyCost.Run(buffer ?? new ShmipcClientOptions().BufferCapacity, rounds * 5);
+            return 0;
         }
 
         if (breakdown)

@@ -31,7 +31,8 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>The child's exit code after <see cref="Stop"/> (null if it had to be killed).</summary>
     public int? ExitCode { get; private set; }
 
-    public static async Task<ServerProcess> StartAsync(string name, IEnumerable<string> serverArgs, TimeSpan readyTimeout)
+    /// <summary>Starts this executable with <paramref name="verb"/> and <paramref name="serverArgs"/>; waits for its READY line.</summary>
+    public static async Task<ServerProcess> StartAsync(string name, IEnumerable<string> serverArgs, TimeSpan readyTimeout, string verb = "pingpong-server")
     {
         var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this executable's path");
         var psi = new ProcessStartInfo(exe)
@@ -46,7 +47,7 @@ internal sealed class ServerProcess : IDisposable
             psi.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
         }
 
-        psi.ArgumentList.Add("pingpong-server");
+        psi.ArgumentList.Add(verb);
         foreach (var arg in serverArgs)
         {
             psi.ArgumentList.Add(arg);

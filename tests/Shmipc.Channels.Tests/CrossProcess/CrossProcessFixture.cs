@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Shmipc.Channels.Reactor;
+using Shmipc.Channels.Sessions;
+using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -12,8 +15,15 @@ namespace Shmipc.Channels.Tests.CrossProcess;
 /// test's own client sessions. Everything is started lazily, reused by every test of the collection, and torn down
 /// at the end; then no shared-memory file of this run may be left in /dev/shm.
 /// </summary>
+/// <remarks>
+/// Accounting: <see cref="Attach"/> takes a snapshot of the sessions' resources (<see cref="SessionResources"/>);
+/// <see cref="Detach"/> closes what the test left open through the fixture (its client and accepted sessions, its peers,
+/// sessions nobody accepted), then fails the test if an fd or mapping it opened is still held, or if a shared session
+/// has a slice not back on the free lists. What the fixture shares between tests is allowed to stay.
+/// </remarks>
 // Design: xunit runs the collection's tests one after another, but a lazily started peer may be requested by the
-// first test of several classes, so each lazy member is a Lazy<Task<T>> (one start, shared by every caller).
+// first test of several classes, so each lazy member is a Lazy<Task<T>> (one start, shared by every caller). The
+// accounting relies on the collection running alone (DisableParallelization): the counts are process-wide.
 public sealed class CrossProcessFixture : IAsyncLifetime
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
@@ -24,6 +34,11 @@ public sealed class CrossProcessFixture : IAsyncLifetime
     private readonly string _runId = Guid.NewGuid().ToString("N")[..12];
     private readonly ConcurrentBag<PeerProcess> _peers = [];
     private readonly ConcurrentBag<ShmipcSession> _clientSessions = [];
+    private readonly ConcurrentBag<ShmipcSession> _sharedSessions = [];
+    private readonly ConcurrentQueue<IAsyncDisposable> _testOwned = new();
+    private readonly AsyncLocal<bool> _creatingShared = new();
+    private SessionResources _allowed = SessionResources.None;
+    private SessionResources? _baseline;
     private readonly ConcurrentDictionary<MemoryMapType, Lazy<Task<ShmipcSession>>> _echoClientSessions = new();
     private readonly ConcurrentDictionary<MemoryMapType, Lazy<Task<PeerClient>>> _peerClients = new();
     private readonly Lazy<Task<string>> _echoServer;
@@ -38,9 +53,12 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         Directory = System.IO.Directory.CreateTempSubdirectory("shmipc-xp-").FullName;
         _echoServer = new(() => StartServerAsync("echo", p => _echoServerPeer = p));
         _sinkServer = new(() => StartServerAsync("sink", p => _sinkServerPeer = p));
-        _listener = new(() => ShmipcListener.Bind(
+        _listener = new(() => Shared(() => ShmipcListener.Bind(
             Path.Combine(Directory, "test.sock"),
-            new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) }));
+            new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) })));
+
+        // Opened once per process and kept (its epoll and eventfd): open before any test's baseline.
+        _ = ShmipcReactor.Shared;
     }
 
     /// <summary>A private folder for socket files.</summary>
@@ -55,7 +73,7 @@ public sealed class CrossProcessFixture : IAsyncLifetime
 
     public PeerProcess SinkServerPeer => _sinkServerPeer ?? throw new InvalidOperationException("the sink server has not been started");
 
-    /// <summary>Routes every peer's output to <paramref name="output"/> (the running test).</summary>
+    /// <summary>Routes every peer's output to <paramref name="output"/> (the running test) and takes the accounting baseline.</summary>
     public void Attach(ITestOutputHelper output)
     {
         _output = output;
@@ -63,15 +81,108 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         {
             peer.Output = output;
         }
+
+        Task.Run(SettleSparesAsync).GetAwaiter().GetResult();
+        _baseline = SessionResources.Capture();
     }
 
+    /// <summary>
+    /// Ends the test: closes what it left open through the fixture, then checks the accounting (see the remarks of
+    /// the class); throws, failing the test, on a leak.
+    /// </summary>
     public void Detach()
     {
+        // Run off xunit's synchronisation context: the test's Dispose is synchronous.
+        var failure = Task.Run(EndTestAsync).GetAwaiter().GetResult();
         _output = null;
         foreach (var peer in _peers)
         {
             peer.Output = null;
         }
+
+        if (failure is not null)
+        {
+            throw new Xunit.Sdk.XunitException(failure);
+        }
+    }
+
+    private async Task<string?> EndTestAsync()
+    {
+        var baseline = _baseline;
+        _baseline = null;
+        while (_testOwned.TryDequeue(out var owned))
+        {
+            await owned.DisposeAsync();
+        }
+
+        if (_listener.IsValueCreated)
+        {
+            while (Listener.Sessions.TryRead(out var unclaimed))
+            {
+                _output?.WriteLine($"[fixture] closing session {unclaimed.Name}: nobody accepted it");
+                await unclaimed.DisposeAsync();
+            }
+        }
+
+        if (baseline is null)
+        {
+            return null;
+        }
+
+        var problems = new List<string>();
+        foreach (var session in _sharedSessions.Where(s => !s.IsClosed))
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            ShmipcSessionStatistics statistics;
+            while (((statistics = session.Statistics).SlicesInUse > 0 || statistics.LeasesHeld > 0) && DateTime.UtcNow < deadline && !session.IsClosed)
+            {
+                await Task.Delay(10);
+            }
+
+            if (!session.IsClosed && (statistics.SlicesInUse > 0 || statistics.LeasesHeld > 0))
+            {
+                problems.Add($"shared session {session.Name}: {statistics}");
+            }
+        }
+
+        await SettleSparesAsync();
+        var leaks = await SessionResources.WaitForReleaseAsync(baseline, _allowed, Timeout);
+        problems.AddRange(leaks);
+        return problems.Count == 0
+            ? null
+            : $"the test left resources behind (baseline {baseline}):{SessionResources.Describe([.. problems])}";
+    }
+
+    /// <summary>A spare client region prepared in the background (from a configuration's second connect on) is not a test's: let it finish and drop it.</summary>
+    private static async Task SettleSparesAsync()
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (ClientSessionMemorySpares.IsPreparing && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        ClientSessionMemorySpares.Clear();
+    }
+
+    /// <summary>Creates something the fixture shares between tests; what it opens is allowed to stay open after any test.</summary>
+    private T Shared<T>(Func<T> create)
+    {
+        var before = SessionResources.Capture();
+        var created = create();
+        _allowed = _allowed.Plus(SessionResources.Difference(SessionResources.Capture(), before));
+        return created;
+    }
+
+    /// <inheritdoc cref="Shared{T}(Func{T})"/>
+    private async Task<T> SharedAsync<T>(Func<Task<T>> create)
+    {
+        _creatingShared.Value = true;
+        var before = SessionResources.Capture();
+        var created = await create();
+        await SettleSparesAsync();
+        _allowed = _allowed.Plus(SessionResources.Difference(SessionResources.Capture(), before));
+        return created;
     }
 
     /// <summary>A unique /dev/shm prefix of this run, so leftovers can be found by name.</summary>
@@ -86,6 +197,7 @@ public sealed class CrossProcessFixture : IAsyncLifetime
     {
         var peer = PeerProcess.Start(name, _output, args);
         _peers.Add(peer);
+        Own(peer);
         return peer;
     }
 
@@ -94,6 +206,7 @@ public sealed class CrossProcessFixture : IAsyncLifetime
     {
         var peer = PeerProcess.Start(name, _output, uid, args);
         _peers.Add(peer);
+        Own(peer);
         return peer;
     }
 
@@ -112,24 +225,49 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         options.HandshakeTimeout = TimeSpan.FromSeconds(5);
         var session = await ShmipcClient.ConnectAsync(socketPath, options, cancellationToken);
         _clientSessions.Add(session);
+        Own(session);
         return session;
+    }
+
+    /// <summary>Something the running test opened through the fixture: closed when the test ends, unless shared.</summary>
+    private void Own(IAsyncDisposable resource)
+    {
+        if (_creatingShared.Value)
+        {
+            return;
+        }
+
+        _testOwned.Enqueue(resource);
     }
 
     /// <summary>The test process's shared client session to the echo server, with a 64 MiB region.</summary>
     public Task<ShmipcSession> GetEchoClientSessionAsync(MemoryMapType mode) =>
-        _echoClientSessions.GetOrAdd(mode, m => new(async () => await ConnectAsync(
-            await GetEchoServerAsync(),
-            new ShmipcClientOptions { MemoryMapType = m, BufferCapacity = LargeBuffer, PathPrefix = NewPrefix("client") },
-            CancellationToken.None))).Value;
+        _echoClientSessions.GetOrAdd(mode, m => new(() => SharedAsync(async () =>
+        {
+            var session = await ConnectAsync(
+                await GetEchoServerAsync(),
+                new ShmipcClientOptions { MemoryMapType = m, BufferCapacity = LargeBuffer, PathPrefix = NewPrefix("client") },
+                CancellationToken.None);
+            _sharedSessions.Add(session);
+            return session;
+        }))).Value;
 
     /// <summary>The shared echoing peer client of the test's listener, with a 64 MiB region.</summary>
     public Task<PeerClient> GetPeerClientAsync(MemoryMapType mode) =>
-        _peerClients.GetOrAdd(mode, m => new(() => StartPeerClientAsync(m, "--buffer", LargeBuffer.ToString(CultureInfo.InvariantCulture)))).Value;
+        _peerClients.GetOrAdd(mode, m => new(() => SharedAsync(async () =>
+        {
+            var client = await StartPeerClientAsync(m, "--buffer", LargeBuffer.ToString(CultureInfo.InvariantCulture));
+            _sharedSessions.Add(client.Session);
+            return client;
+        }))).Value;
 
     /// <summary>Starts a new echoing peer client of the test's listener and accepts its session.</summary>
-    public async Task<PeerClient> StartPeerClientAsync(MemoryMapType mode, params string[] extraArgs)
+    public Task<PeerClient> StartPeerClientAsync(MemoryMapType mode, params string[] extraArgs) =>
+        StartPeerClientWithPrefixAsync(mode, NewPrefix("peer"), extraArgs);
+
+    /// <summary>Like <see cref="StartPeerClientAsync"/>, with the peer's shared memory named after <paramref name="prefix"/>.</summary>
+    public async Task<PeerClient> StartPeerClientWithPrefixAsync(MemoryMapType mode, string prefix, params string[] extraArgs)
     {
-        var prefix = NewPrefix("peer");
         var args = new List<string> { "connect", ListenerPath, mode == MemoryMapType.MemFd ? "--memfd" : "--file", "--prefix", prefix };
         args.AddRange(extraArgs);
         var peer = StartPeer($"connect-{mode}", [.. args]);
@@ -147,6 +285,7 @@ public sealed class CrossProcessFixture : IAsyncLifetime
             var session = await Listener.AcceptAsync(cts.Token);
             if (session.Name == name)
             {
+                Own(session);
                 return session;
             }
 
@@ -219,7 +358,10 @@ public sealed class CrossProcessFixture : IAsyncLifetime
         }
     }
 
-    private async Task<string> StartServerAsync(string mode, Action<PeerProcess> remember)
+    private Task<string> StartServerAsync(string mode, Action<PeerProcess> remember) =>
+        SharedAsync(() => StartSharedServerAsync(mode, remember));
+
+    private async Task<string> StartSharedServerAsync(string mode, Action<PeerProcess> remember)
     {
         var path = Path.Combine(Directory, $"{mode}.sock");
         var peer = StartPeer($"serve-{mode}", "serve", path, "--mode", mode);

@@ -55,6 +55,9 @@ public sealed class PeerProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the peer now (SIGKILL): no goodbye on any socket, its shared memory left as it was.</summary>
+    public void KillNow() => _process.Kill();
+
     public void Dispose()
     {
         try
