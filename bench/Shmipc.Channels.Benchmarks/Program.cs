@@ -24,6 +24,8 @@ internal static class Program
                 return PingPongServer.RunAsync(rest).GetAwaiter().GetResult();
             case "connect-cost":
                 return ConnectCost.RunAsync(rest).GetAwaiter().GetResult();
+            case "grpc":
+                return Grpc.GrpcBench.RunAsync(rest).GetAwaiter().GetResult();
             case "alloc-probe":
                 return AllocationProbe.RunAsync(rest).GetAwaiter().GetResult();
             default:
