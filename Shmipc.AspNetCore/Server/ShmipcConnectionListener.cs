@@ -31,6 +31,7 @@ internal sealed partial class ShmipcConnectionListener : IConnectionListener
         _endPoint = endPoint;
         _logger = logger;
         _acceptLoop = AcceptSessionsAsync();
+        _ = LogHandshakeFailuresAsync();
     }
 
     /// <inheritdoc />
@@ -139,6 +140,23 @@ internal sealed partial class ShmipcConnectionListener : IConnectionListener
             await session.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    private async Task LogHandshakeFailuresAsync()
+    {
+        try
+        {
+            await foreach (var failure in _listener.HandshakeFailures.ReadAllAsync(_unbind.Token).ConfigureAwait(false))
+            {
+                LogHandshakeFailed(_logger, _endPoint, failure.Message);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(3, LogLevel.Warning, "shmipc handshake on {EndPoint} failed: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, ShmipcEndPoint endPoint, string reason);
 
     [LoggerMessage(1, LogLevel.Debug, "shmipc session {Session} accepted on {EndPoint}")]
     private static partial void LogSessionAccepted(ILogger logger, string session, ShmipcEndPoint endPoint);

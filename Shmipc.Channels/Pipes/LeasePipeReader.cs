@@ -13,6 +13,9 @@ namespace Shmipc.Channels.Pipes;
 // would only report it at the next flush). PumpCompletion never faults: ShmipcDuplexPipe awaits it before it disposes
 // the stream, so the stream's channel is never drained while the pump still reads it. Every other call is delegated
 // to the inner Pipe, which provides the PipeReader contract (AdvanceTo, CancelPendingRead, TryRead).
+// Both schedulers are inline: the pump already runs on a thread of its own (the pool), so a waiting reader resumes on
+// it directly instead of through one more thread-pool hop per message; a reader that holds the thread only delays its
+// own stream's input.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "_stop has no timer and no linked tokens, so it holds nothing to release; disposing it would race Complete.")]
 internal sealed class LeasePipeReader : PipeReader
 {
@@ -24,6 +27,8 @@ internal sealed class LeasePipeReader : PipeReader
     private readonly Pipe _pipe = new(new PipeOptions(
         pauseWriterThreshold: PauseBytes,
         resumeWriterThreshold: PauseBytes / 2,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
         minimumSegmentSize: 16 * 1024,
         useSynchronizationContext: false));
 

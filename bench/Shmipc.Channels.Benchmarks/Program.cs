@@ -26,6 +26,8 @@ internal static class Program
                 return ConnectCost.RunAsync(rest).GetAwaiter().GetResult();
             case "soak":
                 return Soak.SoakHarness.RunAsync(rest).GetAwaiter().GetResult();
+            case "grpc":
+                return Grpc.GrpcBench.RunAsync(rest).GetAwaiter().GetResult();
             case "alloc-probe":
                 return AllocationProbe.RunAsync(rest).GetAwaiter().GetResult();
             default:

@@ -240,6 +240,32 @@ public class DuplexPipeContractTests
     }
 
     [Fact]
+    public async Task Abort_ends_the_local_reader_with_the_reason_and_closes_the_stream_for_the_peer()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var pair = await SessionPair.ConnectAsync(cts.Token);
+        var (client, server) = await pair.OpenPipesAsync(cts.Token);
+
+        var read = server.Input.ReadAsync(cts.Token);
+        server.Abort(new IOException("aborted by the test"));
+        var error = await Assert.ThrowsAsync<IOException>(async () => await read);
+        Assert.Equal("aborted by the test", error.Message);
+        await server.Output.WriteAsync(new byte[] { 1 }, cts.Token);
+        Assert.True((await server.Output.FlushAsync(cts.Token)).IsCompleted);
+
+        // The peer sees the end of its input, and its flushes report that nobody reads any more.
+        var end = await client.Input.ReadAsync(cts.Token);
+        Assert.True(end.IsCompleted);
+        client.Input.AdvanceTo(end.Buffer.End);
+        await client.Output.WriteAsync(new byte[] { 2 }, cts.Token);
+        Assert.True((await client.Output.FlushAsync(cts.Token)).IsCompleted);
+
+        await server.DisposeAsync();
+        await client.DisposeAsync();
+        await WaitForAsync(() => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0, cts.Token);
+    }
+
+    [Fact]
     public async Task Both_sides_completed_release_the_stream_and_every_lease()
     {
         using var cts = new CancellationTokenSource(Timeout);
