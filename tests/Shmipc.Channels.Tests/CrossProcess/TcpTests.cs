@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Shmipc.Channels.Interop;
+using Shmipc.Channels.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -11,7 +13,10 @@ namespace Shmipc.Channels.Tests.CrossProcess;
 /// File mode over TCP on 127.0.0.1 (as shmipc-go allows), against a peer in another process both ways round:
 /// <see cref="ShmipcClient.ConnectTcpAsync"/> to a peer serving with <c>--tcp</c>, and a peer connecting with
 /// <c>--tcp</c> to <see cref="ShmipcListener.BindTcp"/> in the test process. Memory is in /dev/shm files (memfds cannot
-/// travel over TCP); the socket carries the handshake, the wake-ups and the fallback messages.
+/// travel over TCP); the socket carries the handshake, the wake-ups and the fallback messages. Covered: the handshake
+/// and a ping-pong with every byte checked both ways round, fallback both ways round, SIGKILL of either side (the
+/// survivor fails its pending read, removes the files, and connects or accepts again), ConnectTcpAsync without options
+/// (file mode), memfd refused by the client before connecting and by the listener when a client announces it anyway.
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
 public sealed class TcpTests : IDisposable
@@ -137,6 +142,10 @@ public sealed class TcpTests : IDisposable
         }
 
         await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(prefix).Length == 0, TimeSpan.FromSeconds(5), "the client's files to be removed");
+
+        // The surviving client process connects again (to a listener of its own: the killed server is gone).
+        await using var listener = ShmipcListener.BindTcp(AnyLoopbackPort, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
+        await AssertServesAgainAsync(listener, prefix, cts.Token);
     }
 
     [Fact]
@@ -164,6 +173,61 @@ public sealed class TcpTests : IDisposable
 
         // The dead client cannot remove its files; the server does, by inode, when the session has ended.
         await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(client.Prefix).Length == 0, TimeSpan.FromSeconds(5), "the dead client's files to be removed");
+
+        // The surviving listener accepts again.
+        await AssertServesAgainAsync(listener, _fixture.NewPrefix("tcpagain"), cts.Token);
+    }
+
+    [Fact]
+    public async Task BindTcp_TinyPeerRegion_MessagesFallBackOverTheSocketIntact()
+    {
+        using var cts = new CancellationTokenSource(CrossProcessFixture.Timeout);
+        await using var listener = ShmipcListener.BindTcp(AnyLoopbackPort, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
+        var client = await StartTcpClientAsync(listener, "--buffer", TinyBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture), "--slice", TinySlice.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using (client.Process)
+        {
+            var stream = (await _fixture.OpenPeerStreamsAsync(client, 1, cts.Token))[0];
+
+            // The peer's region is 1 MiB, and the server writes into it too: 3 MiB and 1.5 MiB go over the socket both ways.
+            foreach (var (size, seed) in new[] { (3 * 1024 * 1024, 1u), (1536 * 1024, 2u), (100, 3u) })
+            {
+                await Messages.RoundTripAsync(stream, size, seed, cts.Token);
+            }
+
+            Assert.Equal(2, client.Session.FallbackWriteCount);
+            Assert.Equal(2, client.Session.FallbackReadCount);
+            stream.Output.Complete();
+            var end = await client.Process.WaitForLineAsync($"STREAM-END {client.Name} {stream.Id} ", CrossProcessFixture.Timeout);
+            Assert.Contains(" count=3 ", end, StringComparison.Ordinal);
+            await stream.DisposeAsync();
+            await client.Session.DisposeAsync();
+        }
+
+        await Messages.EventuallyAsync(() => CrossProcessFixture.ShmFiles(client.Prefix).Length == 0, TimeSpan.FromSeconds(5), "the peer client's files to be removed");
+    }
+
+    [Fact]
+    public async Task BindTcp_ClientAnnouncesMemFd_HandshakeFailsWithHandshakeFailedAndListenerKeepsAccepting()
+    {
+        using var cts = new CancellationTokenSource(CrossProcessFixture.Timeout);
+        await using var listener = ShmipcListener.BindTcp(AnyLoopbackPort, new ShmipcServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) });
+
+        // A client that ignores the rule and announces memfds over TCP: SCM_RIGHTS cannot cross TCP.
+        var (first, second) = SocketFd.CreatePair();
+        using (first)
+        using (second)
+        using (var socket = SocketFd.ConnectTcp(listener.LocalEndPoint!, CrossProcessFixture.Timeout))
+        {
+            var request = ClientHandshakeRequest.MemFdV3("shmipc_tcp_memfd_queue", "shmipc_tcp_memfd_buffer", first.Fd, second.Fd);
+            var client = Task.Run(() => HandshakeClient.Run(new SocketHandshakeTransport(socket), request, CrossProcessFixture.Timeout));
+            var failure = await listener.HandshakeFailures.ReadAsync(cts.Token);
+            Assert.Equal(ShmipcErrorCode.HandshakeFailed, failure.ErrorCode);
+            Assert.Contains("fds", failure.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<ShmipcException>(() => client.WaitAsync(cts.Token));
+        }
+
+        Assert.False(listener.Sessions.TryRead(out _), "a session was made of a memfd announcement over TCP");
+        await AssertServesAgainAsync(listener, _fixture.NewPrefix("tcpafter"), cts.Token);
     }
 
     [Fact]
@@ -249,11 +313,11 @@ public sealed class TcpTests : IDisposable
     }
 
     /// <summary>A <c>connect --tcp --file</c> peer of <paramref name="listener"/>, and the session accepted for it.</summary>
-    private async Task<PeerClient> StartTcpClientAsync(ShmipcListener listener)
+    private async Task<PeerClient> StartTcpClientAsync(ShmipcListener listener, params string[] extraArgs)
     {
         var prefix = _fixture.NewPrefix("tcppeer");
         var endPoint = listener.LocalEndPoint!;
-        var peer = _fixture.StartPeer("connect-tcp", "connect", endPoint.ToString(), "--tcp", "--file", "--prefix", prefix);
+        var peer = _fixture.StartPeer("connect-tcp", ["connect", endPoint.ToString(), "--tcp", "--file", "--prefix", prefix, .. extraArgs]);
         var ready = await peer.WaitForLineAsync("READY ", CrossProcessFixture.Timeout);
         var name = ready.Split(' ')[1];
         using var cts = new CancellationTokenSource(CrossProcessFixture.Timeout);
@@ -261,6 +325,20 @@ public sealed class TcpTests : IDisposable
         Assert.Equal(name, session.Name);
         Assert.Equal(2, CrossProcessFixture.ShmFiles(prefix).Length);
         return new PeerClient(peer, session, prefix);
+    }
+
+    /// <summary>A new file-mode client of this process connects over TCP to <paramref name="listener"/>, which accepts it; a 256 KiB message crosses, every byte checked.</summary>
+    private static async Task AssertServesAgainAsync(ShmipcListener listener, string prefix, CancellationToken cancellationToken)
+    {
+        await using var client = await ShmipcClient.ConnectTcpAsync(listener.LocalEndPoint!, FileMode(prefix), cancellationToken);
+        await using var server = await listener.AcceptAsync(cancellationToken);
+        Assert.Equal(client.Name, server.Name);
+        var outgoing = client.OpenStream();
+        await Messages.WriteAsync(outgoing, 256 * 1024, 11, cancellationToken);
+        var incoming = await server.AcceptStreamAsync(cancellationToken);
+        await Messages.ReadAndVerifyAsync(incoming, 256 * 1024, 11, "the first message after the kill", cancellationToken);
+        await outgoing.DisposeAsync();
+        await incoming.DisposeAsync();
     }
 
     private static async Task CloseAsync(PeerProcess server, ShmipcSession session, ShmipcStream stream, string prefix, int received)
