@@ -5,6 +5,7 @@ namespace Shmipc.Channels.Inspection;
 /// <param name="Name">The object's own name.</param>
 /// <param name="Length">Its size in bytes.</param>
 /// <param name="Issues">Inconsistencies found.</param>
+/// <param name="Notes">Checks skipped because a list kept changing while it was read.</param>
 /// <param name="ListCount">The manager header's list count.</param>
 /// <param name="UsedLength">The manager header's usedLength.</param>
 /// <param name="Lists">The lists that could be read (a list whose header lies outside the region ends the walk).</param>
@@ -13,10 +14,11 @@ internal sealed record BufferRegionReport(
     string Name,
     long Length,
     IReadOnlyList<string> Issues,
+    IReadOnlyList<string> Notes,
     ushort ListCount,
     uint UsedLength,
     IReadOnlyList<BufferListReport> Lists)
-    : RegionReport(Source, Name, Length, Issues)
+    : RegionReport(Source, Name, Length, Issues, Notes)
 {
     /// <inheritdoc/>
     public override RegionKind Kind => RegionKind.Buffer;

@@ -8,7 +8,7 @@ namespace Shmipc.Channels.Inspection;
 /// <param name="Layout">The header layout used to read it ("amd64" or "arm64", this machine's).</param>
 /// <param name="Queues">The two queues, client→server first (empty when the object is too small to hold them).</param>
 internal sealed record QueuePairReport(string Source, string Name, long Length, IReadOnlyList<string> Issues, string Layout, IReadOnlyList<QueueReport> Queues)
-    : RegionReport(Source, Name, Length, Issues)
+    : RegionReport(Source, Name, Length, Issues, [])
 {
     /// <inheritdoc/>
     public override RegionKind Kind => RegionKind.Queue;

@@ -22,6 +22,9 @@ internal static partial class RegionInspector
     /// <summary>Passes made before inconsistencies are believed.</summary>
     public const int Attempts = 3;
 
+    /// <summary>Walks of one list within a pass, looking for one during which its header did not change.</summary>
+    public const int StableReads = 16;
+
     private const string ClientToServer = "client->server";
     private const string ServerToClient = "server->client";
     private const int MaxIssuesPerKind = 8;
@@ -95,16 +98,17 @@ internal static partial class RegionInspector
     /// </summary>
     /// <param name="region">The mapped object.</param>
     /// <param name="name">Its name, for the report.</param>
-    /// <param name="queued">Pending data elements that point into this region (their chains are followed and marked), with a label each.</param>
-    public static BufferRegionReport InspectBuffer(ReadOnlyRegion region, string name, IReadOnlyList<(uint Offset, string Label)>? queued = null)
+    /// <param name="queued">Pending data elements that point into this region (their chains are followed and marked).</param>
+    public static BufferRegionReport InspectBuffer(ReadOnlyRegion region, string name, IReadOnlyList<QueuedMessage>? queued = null)
     {
         ArgumentNullException.ThrowIfNull(region);
         var issues = new List<string>();
+        var notes = new List<string>();
         long length = region.Length;
         if (length < ManagerHeaderSize)
         {
             issues.Add(Inv($"the object is {length} bytes, smaller than the {ManagerHeaderSize}-byte buffer-manager header"));
-            return new BufferRegionReport(region.Path, name, length, issues, 0, 0, []);
+            return new BufferRegionReport(region.Path, name, length, issues, notes, 0, 0, []);
         }
 
         ushort listCount = region.ReadUInt16(ListCountOffset);
@@ -124,7 +128,7 @@ internal static partial class RegionInspector
         bool complete = true;
         for (int i = 0; i < listCount; i++)
         {
-            ListWalk? walk = WalkList(region, i, offset, issues);
+            ListWalk? walk = WalkStableList(region, i, offset, issues, notes);
             if (walk is null)
             {
                 complete = false;
@@ -152,7 +156,7 @@ internal static partial class RegionInspector
             reports.Add(walk.ToReport(region, labels, issues));
         }
 
-        return new BufferRegionReport(region.Path, name, length, issues, listCount, usedLength, reports);
+        return new BufferRegionReport(region.Path, name, length, issues, notes, listCount, usedLength, reports);
     }
 
     private static InspectionReport InspectOnce(IReadOnlyList<RegionTarget> targets)
@@ -194,7 +198,7 @@ internal static partial class RegionInspector
 
             // Queues first: their pending elements say which slices are in flight in their session's buffer region.
             var queueReports = new List<QueuePairReport>();
-            var queuedByStem = new Dictionary<string, List<(uint Offset, string Label)>>(StringComparer.Ordinal);
+            var queuedByStem = new Dictionary<string, List<QueuedMessage>>(StringComparer.Ordinal);
             foreach (var (region, target, kind) in opened)
             {
                 if (kind != RegionKind.Queue)
@@ -212,11 +216,16 @@ internal static partial class RegionInspector
 
                 foreach (QueueReport queue in q.Queues)
                 {
+                    long headOffset = queue.Offset + QueueLayout.Current.HeadOffset;
                     foreach (QueueElementReport e in queue.Pending)
                     {
                         if (!e.IsClose)
                         {
-                            list.Add((e.Offset, Inv($"{Path.GetFileName(q.Name)} {queue.Direction} #{e.Index} stream {e.StreamId}")));
+                            long index = e.Index;
+                            list.Add(new QueuedMessage(
+                                e.Offset,
+                                Inv($"{Path.GetFileName(q.Name)} {queue.Direction} #{e.Index} stream {e.StreamId}"),
+                                () => region.ReadInt64(headOffset) <= index));
                         }
                     }
                 }
@@ -326,6 +335,36 @@ internal static partial class RegionInspector
 
         return new QueueReport(direction, offset, cap, head, tail, flag, pending);
     }
+
+    /// <summary>
+    /// Walks a list until one walk saw the same header before and after (no pop or push completed meanwhile), so its
+    /// findings describe one state; a list that changes during every one of <see cref="StableReads"/> walks gets a note.
+    /// </summary>
+    private static ListWalk? WalkStableList(ReadOnlyRegion region, int index, long listOffset, List<string> issues, List<string> notes)
+    {
+        ListWalk? walk = null;
+        for (int attempt = 0; attempt < StableReads; attempt++)
+        {
+            var found = new List<string>();
+            var before = ReadListHeader(region, listOffset);
+            walk = WalkList(region, index, listOffset, found);
+            if (walk is null || before == ReadListHeader(region, listOffset))
+            {
+                issues.AddRange(found);
+                return walk;
+            }
+        }
+
+        notes.Add(Inv($"list {index} changed during each of {StableReads} reads (a busy list): its free-list checks were skipped on this pass"));
+        return walk;
+    }
+
+    private static (int Size, uint Head, uint Tail, int Creator, int Mapper) ReadListHeader(ReadOnlyRegion region, long listOffset) =>
+        (region.ReadInt32(listOffset + ListSizeOffset),
+         region.ReadUInt32(listOffset + ListHeadOffset),
+         region.ReadUInt32(listOffset + ListTailOffset),
+         region.ReadInt32(listOffset + ListCreatorCounterOffset),
+         region.ReadInt32(listOffset + ListMapperCounterOffset));
 
     private static ListWalk? WalkList(ReadOnlyRegion region, int index, long listOffset, List<string> issues)
     {
@@ -450,11 +489,11 @@ internal static partial class RegionInspector
     }
 
     private static void FollowQueuedChains(
-        ReadOnlyRegion region, List<ListWalk> lists, IReadOnlyList<(uint Offset, string Label)> queued, Dictionary<(int, long), string> labels, List<string> issues)
+        ReadOnlyRegion region, List<ListWalk> lists, IReadOnlyList<QueuedMessage> queued, Dictionary<(int, long), string> labels, List<string> issues)
     {
         long bound = lists.Sum(l => (long)l.Capacity);
         int reported = 0;
-        foreach (var (offset, label) in queued)
+        foreach (var (offset, label, stillPending) in queued)
         {
             long current = offset;
             for (long step = 0; step <= bound; step++)
@@ -462,7 +501,7 @@ internal static partial class RegionInspector
                 ListWalk? list = lists.FirstOrDefault(l => l.ContainsSlice(current));
                 if (list is null)
                 {
-                    if (reported++ < MaxIssuesPerKind)
+                    if (stillPending() && reported++ < MaxIssuesPerKind)
                     {
                         issues.Add(Inv($"{label}: offset {current} is not a slice header of this region"));
                     }
@@ -473,7 +512,7 @@ internal static partial class RegionInspector
                 long k = (current - list.RegionOffset) / list.Stride;
                 if (list.Free[(int)k])
                 {
-                    if (reported++ < MaxIssuesPerKind)
+                    if (stillPending() && reported++ < MaxIssuesPerKind)
                     {
                         issues.Add(Inv($"{label}: slice {k} of list {list.Index} (offset {current}) is queued but also on the free list"));
                     }
@@ -483,7 +522,7 @@ internal static partial class RegionInspector
 
                 if (!labels.TryAdd((list.Index, k), label))
                 {
-                    if (reported++ < MaxIssuesPerKind)
+                    if (stillPending() && reported++ < MaxIssuesPerKind)
                     {
                         issues.Add(Inv($"{label}: slice {k} of list {list.Index} (offset {current}) is also queued by {labels[(list.Index, k)]}"));
                     }

@@ -5,7 +5,8 @@ namespace Shmipc.Channels.Inspection;
 /// <param name="Name">The object's own name (file path or <c>/memfd:…</c>).</param>
 /// <param name="Length">Its size in bytes.</param>
 /// <param name="Issues">Inconsistencies, one sentence each; empty when the object is consistent.</param>
-internal abstract record RegionReport(string Source, string Name, long Length, IReadOnlyList<string> Issues)
+/// <param name="Notes">What could not be checked on this pass (a list that changed during every read), one sentence each; not inconsistencies.</param>
+internal abstract record RegionReport(string Source, string Name, long Length, IReadOnlyList<string> Issues, IReadOnlyList<string> Notes)
 {
     /// <summary>What the object holds.</summary>
     public abstract RegionKind Kind { get; }

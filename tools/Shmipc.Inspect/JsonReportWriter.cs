@@ -53,6 +53,13 @@ internal static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("notes");
+        foreach (string note in region.Notes)
+        {
+            w.WriteStringValue(note);
+        }
+
+        w.WriteEndArray();
         switch (region)
         {
             case BufferRegionReport b:

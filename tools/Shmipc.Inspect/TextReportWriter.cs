@@ -3,7 +3,7 @@ using Shmipc.Channels.Inspection;
 
 namespace Shmipc.Inspect;
 
-/// <summary>Writes an <see cref="InspectionReport"/> for people: one block per region, issues last.</summary>
+/// <summary>Writes an <see cref="InspectionReport"/> for people: one block per region, its issues last (errors go to stderr, not here).</summary>
 internal static class TextReportWriter
 {
     public static void Write(InspectionReport report, DateTimeOffset time, int limit, TextWriter w)
@@ -22,6 +22,11 @@ internal static class TextReportWriter
                     break;
             }
 
+            foreach (string note in region.Notes)
+            {
+                w.WriteLine("  note: " + note);
+            }
+
             if (region.IsConsistent)
             {
                 w.WriteLine("  consistent");
@@ -34,12 +39,6 @@ internal static class TextReportWriter
                     w.WriteLine("    - " + issue);
                 }
             }
-        }
-
-        foreach (string error in report.Errors)
-        {
-            w.WriteLine();
-            w.WriteLine("error: " + error);
         }
     }
 

@@ -104,6 +104,46 @@ public sealed class InspectLiveSessionTests(ITestOutputHelper output)
         output.WriteLine(InspectRun.InProcess(peer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Output);
     }
 
+    [Fact]
+    public async Task Busy_session_is_not_reported_inconsistent()
+    {
+        using var path = new TempSocketPath();
+        using var cts = new CancellationTokenSource(Timeout);
+        await using var peer = PeerProcess.Start("inspect-sink", output, "serve", path.Path, "--mode", "sink");
+        await peer.WaitForLineAsync("READY ", Timeout);
+        var options = TestClientOptions.Small(TimeSpan.FromSeconds(10));
+        string marker = Path.GetFileName(options.PathPrefix);
+        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
+        var stream = client.OpenStream();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+        long written = 0;
+        var writer = Task.Run(async () =>
+        {
+            var payload = new byte[3000];
+            while (!stop.IsCancellationRequested)
+            {
+                await stream.WriteAsync(payload, cts.Token);
+                Interlocked.Increment(ref written);
+            }
+        });
+
+        await WaitForAsync(() => Interlocked.Read(ref written) > 1000, cts.Token);
+        string pid = peer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        long before = Interlocked.Read(ref written);
+        for (int pass = 0; pass < 5; pass++)
+        {
+            // Pops, pushes and queue traffic go on while the inspector reads: none of it may look like damage.
+            var run = InspectRun.InProcess(pid, "--json");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal(2, run.Regions(marker).Count);
+        }
+
+        // The traffic really ran during the passes (the writer is never stopped by the read-only inspector).
+        await WaitForAsync(() => Interlocked.Read(ref written) > before + 1000, cts.Token);
+        stop.Cancel();
+        await writer;
+    }
+
     private static long PendingClientToServer(string marker)
     {
         var report = RegionInspector.Inspect(RegionLocator.FindByProcess(Environment.ProcessId));

@@ -80,8 +80,8 @@ public sealed class ShmipcMeterTests
 
         // Gauges, observed now: the server holds three leases, so their slices are in use.
         recorded.Observe();
+        // (Slices move while we look: the client keeps spare slices, so only bounds and sums are exact.)
         var stats = server.Statistics;
-        Assert.Equal(stats.SlicesInUse, Single(recorded, "shmipc.slices.in_use", name, "server"));
         Assert.True(Single(recorded, "shmipc.slices.in_use", name, "server") >= 3);
         Assert.Equal(stats.SlicesTotal, Single(recorded, "shmipc.slices.in_use", name, "client") + Single(recorded, "shmipc.slices.free", name, "client"));
         Assert.Equal(1024L * 1024 - 14_336, Single(recorded, "shmipc.shm.capacity", name, "client")); // 502·1024 + 127·4096 (1 MiB less headers and slack)
