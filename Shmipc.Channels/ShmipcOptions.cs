@@ -53,6 +53,13 @@ public abstract class ShmipcOptions
     /// (no thread hop: lowest latency) instead of the thread pool. Only for readers that never block: a blocked
     /// continuation stalls every session of the process. Default false.
     /// </summary>
+    /// <remarks>
+    /// With the default (false) no user code runs on the reactor: a waiting reader spins briefly on its own thread
+    /// (the <see cref="PollingMode"/> budget) and takes the session's messages from shared memory itself, so a reply
+    /// usually reaches it without a thread hop; a reader that parked is resumed on the thread pool. A reader that blocks
+    /// in its own code then stalls its stream, a thread-pool thread and, once it has left the receive budget
+    /// (<see cref="ReceiveBudgetBytes"/>) full, its session's receive side; never the reactor or other sessions.
+    /// </remarks>
     public bool RunContinuationsOnReactor { get; set; }
 
     /// <summary>

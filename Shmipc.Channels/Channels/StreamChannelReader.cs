@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Shmipc.Channels.Reactor;
 using Shmipc.Channels.Sessions;
 
 namespace Shmipc.Channels.Channels;
@@ -12,7 +13,9 @@ namespace Shmipc.Channels.Channels;
 /// </summary>
 // Design: a thin wrapper over a single-writer unbounded Channel (the reactor thread writes, user threads read); all
 // state lives in the inner channel. The spin is on the reader's own thread, bounded by spinTicks (0 in LowCpu mode),
-// and yields the core on every round so the producer (the reactor, the peer) is not starved on small machines.
+// yields the core on every round and ends early when contended (SpinBackoff), so the producer (the peer, a writer) is
+// not starved on small or busy machines. While it spins the reader drains the session's receive queue itself
+// (Session.TryDrainForReader): the message it waits for reaches it without the reactor and without a thread-pool hop.
 // Every lease that leaves the inner channel through this reader is reported to the stream (OnTaken): it leaves the
 // session's receive budget, which may let a paused session read again.
 // With trackOrigins (ShmipcOptions.TrackLeaseOrigins) every lease handed out is stamped with the reader's stack trace,
@@ -118,7 +121,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
             return false;
         }
 
-        var start = Stopwatch.GetTimestamp();
+        var backoff = new SpinBackoff(spinTicks);
         while (!cancellationToken.IsCancellationRequested && !_inner.Completion.IsCompleted)
         {
             // Count, not TryPeek: peeking marks the channel's queue segment as observed, and every later write
@@ -135,12 +138,10 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
                 return true;
             }
 
-            if (Stopwatch.GetTimestamp() - start > spinTicks)
+            if (!backoff.TryYield())
             {
                 break;
             }
-
-            Thread.Yield();
         }
 
         return false;

@@ -15,6 +15,9 @@ namespace Shmipc.Channels.Reactor;
 // - Wake() is "schedule once": the reactor publishes _parked = 1 (Interlocked.Exchange, a full fence) and then
 //   re-checks _commands before it blocks; a producer enqueues first and then swaps _parked to 0, signalling the eventfd
 //   only if it saw 1. Either the reactor sees the command, or the producer sees _parked == 1 and signals: no lost wake-up.
+// - The spin after work is bounded by the largest SpinTicks of the handlers and ends early when it is contended
+//   (SpinBackoff: yields that come back late mean other work wants this core), so on a busy machine the reactor parks
+//   (and peers send wake-ups) instead of taking the core from the threads that would produce the next message.
 // - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
 //   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
 // - Writers waiting for queue room are not always woken by the peer (shmipc-go consumers never signal producers; a
@@ -122,7 +125,7 @@ internal sealed class ShmipcReactor
     private void Run()
     {
         var spinning = false;
-        var lastWork = Stopwatch.GetTimestamp();
+        var backoff = default(SpinBackoff);
         var pass = 0;
         while (true)
         {
@@ -136,28 +139,36 @@ internal sealed class ShmipcReactor
             if (work)
             {
                 Volatile.Write(ref _waiterPollMs, 1);
-                lastWork = Stopwatch.GetTimestamp();
                 if (!spinning)
                 {
                     spinning = true;
+                    backoff = new SpinBackoff(Volatile.Read(ref _spinTicks));
                     EnterSpinAll();
+                }
+                else
+                {
+                    backoff.Restart();
                 }
 
                 continue;
             }
 
-            if (spinning && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
+            // Yield rather than burn: on a small machine the threads that will produce the next message (readers,
+            // the peer process) need this core more than the spin does; a contended spin ends early (SpinBackoff).
+            if (spinning && backoff.TryYield())
             {
-                // Yield rather than burn: on a small machine the threads that will produce the next message
-                // (readers resumed on the thread pool, the peer process) need this core more than the spin does.
-                Thread.Yield();
                 continue;
             }
 
             if (!TryParkAll())
             {
-                spinning = true;
-                lastWork = Stopwatch.GetTimestamp();
+                if (!spinning)
+                {
+                    spinning = true;
+                    backoff = new SpinBackoff(Volatile.Read(ref _spinTicks));
+                }
+
+                backoff.Restart();
                 continue;
             }
 

@@ -96,9 +96,9 @@ internal sealed partial class Session
     /// </summary>
     /// <returns>true when it delivered at least one element.</returns>
     /// <remarks>
-    /// Only the plain case: an open session with room in its receive budget and a queue that is not full. A full queue
-    /// (the peer's writers may wait for room: SignalRoom) and a paused budget (epoll re-arming) stay the reactor's, which
-    /// also keeps reading the socket. Never blocks: if the reactor or another reader holds the receive side, false.
+    /// Only the plain case: an open session with room in its receive budget; a paused budget (epoll re-arming) stays the
+    /// reactor's, which also keeps reading the socket. A drain that found the queue full tells the peer (SignalRoom), as
+    /// the reactor's does. Never blocks: if the reactor or another reader holds the receive side, false.
     /// </remarks>
     public bool TryDrainForReader()
     {
@@ -111,15 +111,29 @@ internal sealed partial class Session
         try
         {
             // Under the lock, _released is stable: the queue mapping cannot go away while we walk it.
-            if (Volatile.Read(ref _released) != 0 || _recvQueue.Count >= _recvQueue.Capacity)
+            if (Volatile.Read(ref _released) != 0)
             {
                 return false;
             }
 
-            while (!IsClosed && !Budget.IsFull && _recvQueue.TryPop(out var element))
+            // Checked before every pop, not once: the peer may fill the queue while we drain, and a writer of its that
+            // waits for room must hear of the room we made (SignalRoom), or it waits for its reactor's back-off poll.
+            var wasFull = false;
+            while (!IsClosed && !Budget.IsFull)
             {
+                wasFull |= _recvQueue.Count >= _recvQueue.Capacity;
+                if (!_recvQueue.TryPop(out var element))
+                {
+                    break;
+                }
+
                 any = true;
                 Dispatch(element);
+            }
+
+            if (wasFull && any && !IsClosed)
+            {
+                SignalRoom();
             }
         }
         catch (ShmipcException e)

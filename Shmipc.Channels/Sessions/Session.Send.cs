@@ -305,7 +305,7 @@ internal sealed partial class Session
     }
 
     /// <summary>
-    /// Reactor thread: the peer's queue to us was full and a drain made room. A SyncEvent tells the peer, so a
+    /// Reactor thread, or a reader draining the queue: the peer's queue to us was full and a drain made room. A SyncEvent tells the peer, so a
     /// Shmipc.NET writer waiting for room resumes now rather than on its reactor's next poll (which backs off to 50 ms
     /// while nothing changes). shmipc-go and shmipc-rs take it as a spurious wake-up: an empty drain (docs/PROTOCOL.md §6).
     /// Never blocks the reactor: skipped while another thread writes the socket or the socket buffer is full; the

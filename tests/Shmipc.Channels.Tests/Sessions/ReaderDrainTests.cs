@@ -54,7 +54,7 @@ public class ReaderDrainTests
         await using var server = await listener.AcceptAsync(cts.Token);
 
         var outgoing = new[] { client.OpenStream(), client.OpenStream() };
-        var writers = outgoing.Select(s => Task.Run(() => WriteSequenceAsync(s, Messages, cts.Token))).ToArray();
+        var writers = outgoing.Select(s => Task.Run(() => WriteSequenceAsync(s, Messages, cts.Token, pause: true))).ToArray();
         var readers = new List<Task<int>>();
         for (var i = 0; i < outgoing.Length; i++)
         {
@@ -109,7 +109,7 @@ public class ReaderDrainTests
         Assert.Equal(2, second.Data.FirstSpan[0]);
     }
 
-    private static async Task WriteSequenceAsync(ShmipcStream stream, int count, CancellationToken cancellationToken)
+    private static async Task WriteSequenceAsync(ShmipcStream stream, int count, CancellationToken cancellationToken, bool pause = false)
     {
         var buffer = new byte[16];
         for (var i = 0; i < count; i++)
@@ -119,8 +119,16 @@ public class ReaderDrainTests
             await stream.WriteAsync(buffer, cancellationToken);
             if (i % 97 == 0)
             {
-                // Let the reader catch up now and then, so it parks, spins and drains in turn.
-                await Task.Yield();
+                // Let the reader catch up now and then, so it parks, spins and drains in turn (and, with pause, finds
+                // the input empty, so that its short-lived reads are cancelled).
+                if (pause)
+                {
+                    await Task.Delay(1, cancellationToken);
+                }
+                else
+                {
+                    await Task.Yield();
+                }
             }
         }
     }
