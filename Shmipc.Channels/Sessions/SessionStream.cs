@@ -87,6 +87,7 @@ internal sealed class SessionStream
         if (Interlocked.Exchange(ref _fallbackEntered, 1) == 0)
         {
             Session.Metrics.FallbackEntered();
+            Diagnostics.ShmipcLog.FallbackEntered(Session.Logger, Session.Name, Id);
         }
     }
 
