@@ -36,4 +36,7 @@ internal static partial class ShmipcLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "shmipc session {Session}: the peer orders fallback frames (Shmipc.NET); streams return to shared memory after a fallback.")]
     public static partial void PeerOrdersFallback(ILogger logger, string session);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "shmipc session {Session}: stream {StreamId} entered fallback: its messages travel over the socket (shared memory was exhausted or a message was larger than any slice, or the peer's messages arrived over the socket).")]
+    public static partial void FallbackEntered(ILogger logger, string session, uint streamId);
 }

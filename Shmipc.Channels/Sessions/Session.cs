@@ -44,6 +44,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private volatile bool _peerOrdersFallback;
     private int _announced;
     private Exception? _closeReason;
+    private volatile bool _closingLocally;
 
     public Session(
         bool isClient,
@@ -107,6 +108,12 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     public ShmipcSession Public { get; }
 
     public bool IsClosed => Volatile.Read(ref _state) != Open;
+
+    /// <summary>
+    /// An orderly local close has begun: from now on the peer's stream-close notices are not applied (its answers to
+    /// our own notices could otherwise end a local reader cleanly before Close fails it with SessionClosed).
+    /// </summary>
+    public bool IsClosingLocally => _closingLocally;
 
     public Exception? CloseReason => Volatile.Read(ref _closeReason);
 
@@ -217,6 +224,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         {
             // An orderly local close ends the peer's streams normally, so its readers see the end of each stream
             // rather than a broken connection; the peer sees EOF right after anyway.
+            _closingLocally = true;
             SendCloseNoticesWithoutWaiting();
         }
 

@@ -86,6 +86,7 @@ internal sealed class SessionStream
         if (Interlocked.Exchange(ref _fallbackEntered, 1) == 0)
         {
             Session.Metrics.FallbackEntered();
+            Diagnostics.ShmipcLog.FallbackEntered(Session.Logger, Session.Name, Id);
         }
     }
 
@@ -221,6 +222,13 @@ internal sealed class SessionStream
     /// <summary>The peer closed the stream: readers drain what is buffered, then see the end.</summary>
     public void OnRemoteClose()
     {
+        if (Session.IsClosingLocally)
+        {
+            // The peer answered the close notice of our own session close: readers here see SessionClosed (Fail,
+            // next), as for every local close, not an end that depends on how fast the peer answered.
+            return;
+        }
+
         if (Interlocked.Exchange(ref _remoteClosed, 1) != 0)
         {
             return;

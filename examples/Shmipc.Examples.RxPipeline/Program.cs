@@ -30,11 +30,10 @@ async Task<int> RunParentAsync(CancellationToken ct)
         await using var session = await listener.AcceptAsync(ct);
         Console.WriteLine($"parent: {session} from worker pid {worker.Id}");
 
-        // The worker opens stream 2 (orders, it observes) and stream 3 (totals, it writes); they show up here when
-        // their first envelope arrives, in either order.
-        var streams = await session.ObserveStreams().Take(2).ToList().ToTask(ct);
-        var orders = streams.Single(s => s.Id == 2);
-        var totals = streams.Single(s => s.Id == 3);
+        // The worker opens "orders" (it observes) and "totals" (it writes); they arrive in either order, and are
+        // taken here by name.
+        var orders = await session.AcceptStreamAsync("orders", ct);
+        var totals = await session.AcceptStreamAsync("totals", ct);
 
         var printed = totals.Observe(totalsCodec)
             .Do(t => Console.WriteLine($"parent: batch {t.Batch,2}  orders {t.Orders,4}  qty {t.Quantity,7}  notional {t.Notional,12:N2}  avg {t.AveragePrice,8:N4}"))
@@ -65,8 +64,8 @@ async Task<int> RunParentAsync(CancellationToken ct)
 async Task<int> RunWorkerAsync(string socketPath, CancellationToken ct)
 {
     await using var session = await ShmipcClient.ConnectAsync(socketPath, new ShmipcClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) }, ct);
-    var orders = session.OpenStream();
-    var totals = session.OpenStream();
+    var orders = session.OpenStream("orders");
+    var totals = session.OpenStream("totals");
 
     // The pipeline: drop empty orders, batch by ten, keep running totals, send each one back.
     await orders.Observe(orderCodec)
