@@ -19,6 +19,7 @@ namespace Shmipc.Channels.Sessions;
 // session) is ignored: that slot has moved already.
 internal sealed class HotRestartCoordinator
 {
+    private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(100);
     private readonly Lock _lock = new();
     private readonly ClientPoolSlot[] _slots;
     private readonly Func<ulong, CancellationToken, Task<Session>> _dial;
@@ -120,20 +121,47 @@ internal sealed class HotRestartCoordinator
             old.Close(null);
         }
 
-        Session fresh;
-        try
+        // shmipc-go dials once; a new server that has only just started may miss a handshake deadline, so dial again
+        // (after 100 ms) for as long as this hot restart runs.
+        Session? fresh = null;
+        while (fresh is null)
         {
-            fresh = await _dial(epoch, _stopping).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ShmipcException or OperationCanceledException)
-        {
-            PoolLog.HotRestartDialFailed(_logger, _address, epoch, slot, e.Message);
-            lock (_lock)
+            try
             {
-                _dialing.Remove(slot);
+                fresh = await _dial(epoch, _stopping).ConfigureAwait(false);
             }
+            catch (Exception e) when (e is ShmipcException or OperationCanceledException)
+            {
+                PoolLog.HotRestartDialFailed(_logger, _address, epoch, slot, e.Message);
+                var retry = false;
+                lock (_lock)
+                {
+                    retry = _restarting && _epoch == epoch && !_stopping.IsCancellationRequested;
+                    if (!retry)
+                    {
+                        _dialing.Remove(slot);
+                    }
+                }
 
-            return;
+                if (!retry)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await Task.Delay(s_retryDelay, _stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    lock (_lock)
+                    {
+                        _dialing.Remove(slot);
+                    }
+
+                    return;
+                }
+            }
         }
 
         Session[]? acknowledge = null;
