@@ -80,11 +80,19 @@ internal sealed class ServerHotRestart
             }
             catch (TimeoutException)
             {
-                int owed;
+                Session[] late;
                 lock (_lock)
                 {
-                    owed = _pending.Count;
+                    late = [.. _pending];
                 }
+
+                // shmipc-go's hotRestartErrorCount: one per session that did not move in time.
+                foreach (var session in late)
+                {
+                    session.Metrics.HotRestartFailed();
+                }
+
+                int owed = late.Length;
 
                 throw new ShmipcException(
                     ShmipcErrorCode.Timeout,
@@ -114,6 +122,8 @@ internal sealed class ServerHotRestart
             }
         }
 
+        // shmipc-go's hotRestartSuccessCount: one per session that acknowledged the move.
+        session.Metrics.HotRestarted();
         CompleteIfNoneOwed();
     }
 

@@ -34,6 +34,10 @@ public sealed class HotRestartServerTests
         Assert.False(restart.IsCompleted);
         b.SendAck(1024);
         await restart.WaitAsync(cts.Token);
+
+        // shmipc-go's hotRestartSuccessCount: one per session that moved.
+        Assert.All(server.Sessions, s => Assert.Equal(1, s.Engine.Metrics.HotRestarts));
+        Assert.All(server.Sessions, s => Assert.Equal(0, s.Engine.Metrics.HotRestartErrors));
     }
 
     [Fact]
@@ -53,6 +57,8 @@ public sealed class HotRestartServerTests
         var e = await Assert.ThrowsAsync<ShmipcException>(() => restart);
         Assert.Equal(ShmipcErrorCode.Timeout, e.ErrorCode);
         Assert.Contains("1 of 2 sessions", e.Message, StringComparison.Ordinal);
+        Assert.Equal([0L, 1L], server.Sessions.Select(s => s.Engine.Metrics.HotRestartErrors).Order());
+        Assert.Equal(1, server.Sessions.Sum(s => s.Engine.Metrics.HotRestarts));
 
         // Normal again: a late ack of the old epoch is ignored, and a new hot restart runs.
         b.SendAck(7);
