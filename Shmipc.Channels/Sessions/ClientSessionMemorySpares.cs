@@ -132,6 +132,40 @@ internal static class ClientSessionMemorySpares
         }
     }
 
+    /// <summary>
+    /// Drops the spares of configurations with <paramref name="pathPrefix"/> (tests that check a prefix leaves nothing
+    /// open); false while one is still being made (call again).
+    /// </summary>
+    internal static bool TryDrop(string pathPrefix)
+    {
+        List<ClientSessionMemory> drop = [];
+        var preparing = false;
+        lock (s_lock)
+        {
+            foreach (var (key, slot) in s_spares)
+            {
+                if (!key.Contains("|" + pathPrefix + "|", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                preparing |= slot.Preparing;
+                if (slot.Ready is { } ready)
+                {
+                    drop.Add(ready);
+                    slot.Ready = null;
+                }
+            }
+        }
+
+        foreach (var memory in drop)
+        {
+            memory.Dispose(deleteQueueFile: false);
+        }
+
+        return !preparing;
+    }
+
     /// <summary>With every slot taken, removes the least recently used idle one (under s_lock); returns its spare.</summary>
     private static ClientSessionMemory? EvictOldest()
     {

@@ -14,6 +14,7 @@ internal sealed unsafe class SharedBuffer
 {
     private readonly Action<SharedBuffer>? _onLastRelease;
     private int _refs = 1;
+    private long _freeSlicesAtUnmap = -1;
 
     public SharedBuffer(SharedRegion region, BufferManager manager, object key, Action<SharedBuffer>? onLastRelease)
     {
@@ -34,6 +35,12 @@ internal sealed unsafe class SharedBuffer
 
     /// <summary>Base address of the mapping.</summary>
     public byte* Base => Region.Base;
+
+    /// <summary>
+    /// How many slices were on the free lists when the last reference went, just before the unmap; -1 while mapped.
+    /// Compared with <see cref="BufferManager.TotalSliceCount"/> it tells whether every slice came back (tests' accounting).
+    /// </summary>
+    public long FreeSlicesAtUnmap => Volatile.Read(ref _freeSlicesAtUnmap);
 
     /// <summary>Adds a reference unless the buffer is already gone.</summary>
     public bool TryAddRef()
@@ -62,8 +69,20 @@ internal sealed unsafe class SharedBuffer
         var n = Interlocked.Decrement(ref _refs);
         if (n == 0)
         {
+            Volatile.Write(ref _freeSlicesAtUnmap, CountFree());
             _onLastRelease?.Invoke(this);
             Region.Dispose();
         }
+    }
+
+    private long CountFree()
+    {
+        long free = 0;
+        for (var i = 0; i < Manager.ListCount; i++)
+        {
+            free += Manager.GetList(i).FreeCount;
+        }
+
+        return free;
     }
 }

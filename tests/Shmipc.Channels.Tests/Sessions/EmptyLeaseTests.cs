@@ -8,8 +8,10 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// shmipc has no empty message. An empty lease is refused at the writer with a clear error instead of being dropped
 /// silently, so one lease written is one lease received; the refused lease stays with the caller.
 /// </summary>
-public sealed class EmptyLeaseTests
+public sealed class EmptyLeaseTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
@@ -17,10 +19,10 @@ public sealed class EmptyLeaseTests
     {
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { HandshakeTimeout = Timeout });
-        var options = TestClientOptions.Small(Timeout);
+        var options = _accounting.Options(TestClientOptions.Small(Timeout));
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
 
         var lease = stream.Rent();
@@ -47,4 +49,8 @@ public sealed class EmptyLeaseTests
             Assert.Equal("y", Encoding.UTF8.GetString(second.Data));
         }
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

@@ -7,15 +7,17 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// What a writer does when the buffer region runs out (ShmipcOptions.ExhaustionPolicy), with a 1 MiB region of
 /// 16 KiB slices (63 slices, 62 usable) exhausted by a reader that holds every message it received.
 /// </summary>
-public sealed class ExhaustionPolicyTests
+public sealed class ExhaustionPolicyTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private const int MessageSize = 10 * 1024;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task Wait_resumes_through_shared_memory_when_the_reader_frees_a_slice()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.Wait);
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.Wait);
         var blocked = pair.Stream.WriteAsync(Payload(99)).AsTask();
         Assert.False(blocked.IsCompleted, "the write must wait: every slice is held by the reader");
 
@@ -35,7 +37,7 @@ public sealed class ExhaustionPolicyTests
     [Fact]
     public async Task Wait_fails_with_NoMoreBuffer_after_the_write_timeout()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.Wait, TimeSpan.FromMilliseconds(200));
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.Wait, TimeSpan.FromMilliseconds(200));
         var error = await Assert.ThrowsAsync<ShmipcException>(async () => await pair.Stream.WriteAsync(Payload(99)));
         Assert.Equal(ShmipcErrorCode.NoMoreBuffer, error.ErrorCode);
         Assert.Contains("stayed exhausted for 200 ms", error.Message, StringComparison.Ordinal);
@@ -45,7 +47,7 @@ public sealed class ExhaustionPolicyTests
     [Fact]
     public async Task Wait_honours_cancellation()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.Wait);
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.Wait);
         using var cts = new CancellationTokenSource(100);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pair.Stream.WriteAsync(Payload(99), cts.Token));
         Assert.Equal(0, pair.Client.FallbackWriteCount);
@@ -54,7 +56,7 @@ public sealed class ExhaustionPolicyTests
     [Fact]
     public async Task FailFast_throws_a_clear_error_from_the_write_into_the_lease()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.FailFast);
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.FailFast);
         var lease = pair.Stream.Rent();
         try
         {
@@ -76,7 +78,7 @@ public sealed class ExhaustionPolicyTests
     [Fact]
     public async Task Fallback_sends_over_the_socket_and_reports_the_stream_in_fallback()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.Fallback);
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.Fallback);
         Assert.False(pair.Stream.IsInFallback);
         await pair.Stream.WriteAsync(Payload(99));
         Assert.True(pair.Stream.IsInFallback);
@@ -95,7 +97,7 @@ public sealed class ExhaustionPolicyTests
     [Fact]
     public async Task Statistics_account_for_the_slices_the_reader_holds()
     {
-        await using var pair = await ExhaustedPair.StartAsync(ExhaustionPolicy.Fallback);
+        await using var pair = await ExhaustedPair.StartAsync(_accounting, ExhaustionPolicy.Fallback);
         var server = pair.Server.Statistics;
         Assert.Equal(63, server.SlicesTotal);
         Assert.Equal(pair.Held.Count, server.LeasesHeld);
@@ -153,7 +155,7 @@ public sealed class ExhaustionPolicyTests
 
         public List<ShmLease> Held { get; }
 
-        public static async Task<ExhaustedPair> StartAsync(ExhaustionPolicy policy, TimeSpan? writeTimeout = null)
+        public static async Task<ExhaustedPair> StartAsync(SessionAccounting accounting, ExhaustionPolicy policy, TimeSpan? writeTimeout = null)
         {
             var path = new TempSocketPath();
             var listener = ShmipcListener.Bind(path.Path);
@@ -161,13 +163,13 @@ public sealed class ExhaustionPolicyTests
             {
                 BufferCapacity = 1024 * 1024,
                 SizeClasses = [new(16 * 1024, 100)],
-                PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}",
+                PathPrefix = accounting.Prefix(),
                 ExhaustionPolicy = policy,
                 WriteTimeout = writeTimeout ?? TimeSpan.FromSeconds(10),
             };
             using var cts = new CancellationTokenSource(Timeout);
-            var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-            var server = await listener.AcceptAsync(cts.Token);
+            var client = accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+            var server = accounting.Track(await listener.AcceptAsync(cts.Token));
             var stream = client.OpenStream();
             var held = new List<ShmLease>();
             for (var i = 0; i < 62; i++)
@@ -198,4 +200,8 @@ public sealed class ExhaustionPolicyTests
             _path.Dispose();
         }
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

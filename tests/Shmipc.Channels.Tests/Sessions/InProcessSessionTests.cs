@@ -5,8 +5,10 @@ using Xunit;
 
 namespace Shmipc.Channels.Tests.Sessions;
 
-public class InProcessSessionTests
+public class InProcessSessionTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Theory]
@@ -23,11 +25,11 @@ public class InProcessSessionTests
             FileModeProtocolVersion = fileVersion,
             BufferCapacity = 1024 * 1024,
             SizeClasses = [new(1024, 50), new(4096, 50)],
-            PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}",
+            PathPrefix = _accounting.Prefix(),
         };
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         Assert.Equal(mode == MemoryMapType.MemFd ? 3 : fileVersion, client.ProtocolVersion);
 
         var stream = client.OpenStream();
@@ -63,8 +65,8 @@ public class InProcessSessionTests
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}" }, cts.Token);
-        var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = _accounting.Prefix() }, cts.Token));
+        var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
         foreach (var size in new[] { 1, 64, 8172, 8173, 100_000, 1_000_000 })
         {
@@ -96,7 +98,7 @@ public class InProcessSessionTests
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
         using var cts = new CancellationTokenSource(Timeout);
-        var client = await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}" }, cts.Token);
+        var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, new ShmipcClientOptions { PathPrefix = _accounting.Prefix() }, cts.Token));
         var stream = client.OpenStream();
         var lease = stream.Rent();
         lease.GetSpan(8).Fill(7);
@@ -116,9 +118,9 @@ public class InProcessSessionTests
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
         using var cts = new CancellationTokenSource(Timeout);
-        var options = new ShmipcClientOptions { PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}", RunContinuationsOnReactor = true };
-        var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        var server = await listener.AcceptAsync(cts.Token);
+        var options = new ShmipcClientOptions { PathPrefix = _accounting.Prefix(), RunContinuationsOnReactor = true };
+        var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
         await stream.WriteAsync(new byte[] { 1 }, cts.Token);
         var accepted = await server.AcceptStreamAsync(cts.Token);
@@ -140,4 +142,8 @@ public class InProcessSessionTests
         await replyRead.WaitAsync(Timeout);
         await client.Completion.WaitAsync(Timeout);
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

@@ -10,20 +10,23 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// Leases dropped without Dispose: the garbage collector finds them, the session reports them (log and counters) and
 /// their slices return to the shared free lists, so the region — and a writer that had fallen back — recover.
 /// </summary>
-public sealed class LeakDetectionTests
+public sealed class LeakDetectionTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private const int Count = 40;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task Undisposed_received_leases_are_reported_and_their_slices_come_back()
     {
+        _accounting.ExpectLeakedLeases(Count);
         using var logs = new CapturingLoggerFactory();
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { LoggerFactory = logs });
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
         var free = server.Statistics.SlicesFree;
 
@@ -61,12 +64,13 @@ public sealed class LeakDetectionTests
     [Fact]
     public async Task With_TrackLeaseOrigins_the_report_says_where_the_lease_was_read()
     {
+        _accounting.ExpectLeakedLeases(1);
         using var logs = new CapturingLoggerFactory();
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { LoggerFactory = logs, TrackLeaseOrigins = true });
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
         await stream.WriteAsync(ExhaustionPolicyTests.Payload(1), cts.Token);
         var accepted = await server.AcceptStreamAsync(cts.Token);
@@ -89,15 +93,16 @@ public sealed class LeakDetectionTests
     [Fact]
     public async Task A_writer_that_fell_back_because_of_leaked_leases_returns_to_shared_memory_once_they_are_collected()
     {
+        const int Burst = 70;
+        _accounting.ExpectLeakedLeases(Burst);
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, TinyOptions(), cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
 
         // 70 messages against 62 usable slices, none disposed by the reader: the last ones fall back.
-        const int Burst = 70;
         for (var i = 0; i < Burst; i++)
         {
             await stream.WriteAsync(ExhaustionPolicyTests.Payload(i), cts.Token);
@@ -133,6 +138,7 @@ public sealed class LeakDetectionTests
     [Fact]
     public async Task An_undisposed_rented_lease_is_reported_with_where_it_was_rented_and_its_slices_come_back()
     {
+        _accounting.ExpectLeakedLeases(1);
         using var logs = new CapturingLoggerFactory();
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
@@ -140,8 +146,8 @@ public sealed class LeakDetectionTests
         var options = TinyOptions();
         options.LoggerFactory = logs;
         options.TrackLeaseOrigins = true;
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
         var free = client.Statistics.SlicesFree;
 
@@ -193,10 +199,14 @@ public sealed class LeakDetectionTests
 
     private static Task WaitForAsync(Func<bool> condition, string what) => Messages.EventuallyAsync(condition, Timeout, what);
 
-    private static ShmipcClientOptions TinyOptions() => new()
+    private ShmipcClientOptions TinyOptions() => new()
     {
         BufferCapacity = 1024 * 1024,
         SizeClasses = [new(16 * 1024, 100)],
-        PathPrefix = $"/dev/shm/shmipc_test_{Guid.NewGuid():N}",
+        PathPrefix = _accounting.Prefix(),
     };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

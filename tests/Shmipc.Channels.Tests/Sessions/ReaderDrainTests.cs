@@ -10,8 +10,10 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// reactor and other readers compete for it): nothing may be lost, duplicated or reordered, cancelled reads included,
 /// and a reader that blocks in its own code stalls nothing but itself.
 /// </summary>
-public class ReaderDrainTests
+public class ReaderDrainTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Theory]
@@ -25,10 +27,10 @@ public class ReaderDrainTests
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { PollingMode = mode });
-        var options = TestClientOptions.Small(Timeout);
+        var options = _accounting.Options(TestClientOptions.Small(Timeout));
         options.PollingMode = mode;
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
 
         var outgoing = Enumerable.Range(0, streams).Select(_ => client.OpenStream()).ToArray();
         var writers = outgoing.Select(s => Task.Run(() => WriteSequenceAsync(s, Messages, cts.Token))).ToArray();
@@ -50,8 +52,8 @@ public class ReaderDrainTests
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, TestClientOptions.Small(Timeout), cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, _accounting.Options(TestClientOptions.Small(Timeout)), cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
 
         var outgoing = new[] { client.OpenStream(), client.OpenStream() };
         var writers = outgoing.Select(s => Task.Run(() => WriteSequenceAsync(s, Messages, cts.Token, pause: true))).ToArray();
@@ -73,10 +75,10 @@ public class ReaderDrainTests
         using var cts = new CancellationTokenSource(Timeout);
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path);
-        await using var blockedClient = await ShmipcClient.ConnectAsync(path.Path, TestClientOptions.Small(Timeout), cts.Token);
-        await using var blockedServer = await listener.AcceptAsync(cts.Token);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, TestClientOptions.Small(Timeout), cts.Token);
-        await using var server = await listener.AcceptAsync(cts.Token);
+        await using var blockedClient = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, _accounting.Options(TestClientOptions.Small(Timeout)), cts.Token));
+        await using var blockedServer = _accounting.Track(await listener.AcceptAsync(cts.Token));
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, _accounting.Options(TestClientOptions.Small(Timeout)), cts.Token));
+        await using var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
 
         // One session's reader blocks its thread after its first message (a synchronous wait in user code).
         using var release = new ManualResetEventSlim();
@@ -184,4 +186,8 @@ public class ReaderDrainTests
         Assert.False(stream.Input.TryRead(out _));
         return cancelled;
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }
