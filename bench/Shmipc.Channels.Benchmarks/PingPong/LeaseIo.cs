@@ -30,6 +30,25 @@ internal static class LeaseIo
         }
     }
 
+    /// <summary>
+    /// A lease of <paramref name="stream"/> holding a copy of <paramref name="data"/> (an echo of a request: chunks no larger
+    /// than the request's largest segment); the lease is returned if the copy fails.
+    /// </summary>
+    public static ShmLease RentCopy(ShmipcStream stream, in ReadOnlySequence<byte> data)
+    {
+        var lease = stream.Rent();
+        try
+        {
+            Write(lease, data, LargestSegment(data));
+            return lease;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The longest segment of <paramref name="data"/>.</summary>
     public static int LargestSegment(in ReadOnlySequence<byte> data)
     {

@@ -81,16 +81,7 @@ internal sealed class ShmipcEchoServer(ShmipcListener listener, EchoStats stats,
                         continue; // verified; nothing to send back (the finally below returns the request's slices)
                     }
 
-                    reply = stream.Rent();
-                    try
-                    {
-                        LeaseIo.Write(reply, data, LeaseIo.LargestSegment(data));
-                    }
-                    catch
-                    {
-                        reply.Dispose();
-                        throw;
-                    }
+                    reply = LeaseIo.RentCopy(stream, data);
                 }
                 finally
                 {

@@ -89,16 +89,7 @@ internal static class SoakServer
                 using (request)
                 {
                     var data = request.Data;
-                    reply = stream.Rent();
-                    try
-                    {
-                        LeaseIo.Write(reply, data, LeaseIo.LargestSegment(data));
-                    }
-                    catch
-                    {
-                        reply.Dispose();
-                        throw;
-                    }
+                    reply = LeaseIo.RentCopy(stream, data);
                 }
 
                 try

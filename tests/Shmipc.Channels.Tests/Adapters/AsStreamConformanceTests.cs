@@ -1,4 +1,5 @@
 using System.Text;
+using Shmipc.Channels.Tests.CrossProcess;
 using Xunit;
 
 namespace Shmipc.Channels.Tests.Adapters;
@@ -158,7 +159,7 @@ public sealed class AsStreamConformanceTests
         await pair.ClientStream.WriteAsync(Encoding.UTF8.GetBytes("abc"), cts.Token);
         await pair.ClientStream.WriteAsync(Encoding.UTF8.GetBytes("defg"), cts.Token);
         await pair.ClientStream.WriteAsync(Encoding.UTF8.GetBytes("hij"), cts.Token);
-        await WaitUntilAsync(() => pair.ServerStream.Input.Count == 3, cts.Token);
+        await Messages.EventuallyAsync(() => pair.ServerStream.Input.Count == 3, Timeout, "three messages queued on the server");
 
         var buffer = new byte[5];
         Assert.Equal(5, await reader.ReadAsync(buffer, cts.Token));
@@ -363,7 +364,7 @@ public sealed class AsStreamConformanceTests
         Assert.Equal(0, await peerRead);
 
         // The unread rest of the message was released with the stream.
-        await WaitUntilAsync(() => pair.Server.Statistics.LeasesHeld == 0, cts.Token);
+        await Messages.EventuallyAsync(() => pair.Server.Statistics.LeasesHeld == 0, Timeout, "the server's leases released");
     }
 
     [Fact]
@@ -440,13 +441,5 @@ public sealed class AsStreamConformanceTests
         }
 
         return bytes;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            await Task.Delay(10, cancellationToken);
-        }
     }
 }

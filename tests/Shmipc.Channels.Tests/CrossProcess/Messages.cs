@@ -39,12 +39,13 @@ public static class Messages
 
     /// <summary>Waits until <paramref name="condition"/> holds, checking it every few milliseconds, at most <paramref name="timeout"/>.</summary>
     /// <remarks>For states without an event to wait on (stream counts settle on the reactor thread after the close notice).</remarks>
-    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string what)
+    /// <param name="state">What the timeout message adds about the state found last, if given.</param>
+    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string what, Func<string>? state = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out after {timeout.TotalSeconds:0.#} s waiting for {what}");
+            Assert.True(DateTime.UtcNow < deadline, $"timed out after {timeout.TotalSeconds:0.#} s waiting for {what}{(state is null ? "" : "; " + state())}");
             await Task.Delay(5);
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.Versioning;
 using Shmipc.Channels.Tests.Pool;
+using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -144,24 +145,5 @@ public sealed class PoolCrossProcessTests : IDisposable
             .Select(l => l[l.IndexOf('/', StringComparison.Ordinal)..]).Distinct().Count();
 
     /// <summary>Open fds of this process on files under <paramref name="prefix"/>.</summary>
-    private static int OpenFiles(string prefix)
-    {
-        var count = 0;
-        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
-        {
-            try
-            {
-                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    count++;
-                }
-            }
-            catch (IOException)
-            {
-                // Closed while we looked.
-            }
-        }
-
-        return count;
-    }
+    private static int OpenFiles(string prefix) => ProcessFootprint.OpenFds().Count(fd => fd.Target.StartsWith(prefix, StringComparison.Ordinal));
 }

@@ -33,7 +33,7 @@ public sealed class InspectLiveSessionTests(ITestOutputHelper output)
                 await stream.WriteAsync(new byte[100 + i], cts.Token);
             }
 
-            await WaitForAsync(() => PendingClientToServer(marker) >= 1, cts.Token);
+            await Messages.EventuallyAsync(() => PendingClientToServer(marker) >= 1, Timeout, "a message pending in the client-to-server queue");
 
             var run = InspectRun.InProcess(pid, "--json");
             output.WriteLine(run.ToString());
@@ -127,7 +127,7 @@ public sealed class InspectLiveSessionTests(ITestOutputHelper output)
             }
         });
 
-        await WaitForAsync(() => Interlocked.Read(ref written) > 1000, cts.Token);
+        await Messages.EventuallyAsync(() => Interlocked.Read(ref written) > 1000, Timeout, "1000 messages written");
         string pid = peer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         long before = Interlocked.Read(ref written);
         for (int pass = 0; pass < 5; pass++)
@@ -139,7 +139,7 @@ public sealed class InspectLiveSessionTests(ITestOutputHelper output)
         }
 
         // The traffic really ran during the passes (the writer is never stopped by the read-only inspector).
-        await WaitForAsync(() => Interlocked.Read(ref written) > before + 1000, cts.Token);
+        await Messages.EventuallyAsync(() => Interlocked.Read(ref written) > before + 1000, Timeout, "1000 more messages written");
         stop.Cancel();
         await writer;
     }
@@ -150,13 +150,5 @@ public sealed class InspectLiveSessionTests(ITestOutputHelper output)
         return report.Regions.OfType<QueuePairReport>()
             .Where(q => q.Name.Contains(marker, StringComparison.Ordinal))
             .Sum(q => q.Queues.Count > 0 ? q.Queues[0].PendingCount : 0);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            await Task.Delay(20, cancellationToken);
-        }
     }
 }

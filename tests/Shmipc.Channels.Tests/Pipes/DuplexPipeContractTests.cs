@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
+using Shmipc.Channels.Tests.CrossProcess;
+using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 
 namespace Shmipc.Channels.Tests.Pipes;
@@ -158,7 +160,7 @@ public class DuplexPipeContractTests
         Assert.True(result.Buffer.IsEmpty);
         await server.DisposeAsync();
         await client.Input.CompleteAsync();
-        await WaitForAsync(() => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0, cts.Token);
+        await Messages.EventuallyAsync(() => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0, Timeout, "both streams closed");
     }
 
     [Fact]
@@ -262,7 +264,7 @@ public class DuplexPipeContractTests
 
         await server.DisposeAsync();
         await client.DisposeAsync();
-        await WaitForAsync(() => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0, cts.Token);
+        await Messages.EventuallyAsync(() => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0, Timeout, "both streams closed");
     }
 
     [Fact]
@@ -282,17 +284,18 @@ public class DuplexPipeContractTests
         // Data for a stream id the server already released would open a new stream (as in shmipc-go), so the server
         // releases its side only after the client's close, which follows the data in order.
         await client.Output.CompleteAsync();
-        await WaitForAsync(() => server.Stream.IsClosedByPeer, cts.Token);
+        await Messages.EventuallyAsync(() => server.Stream.IsClosedByPeer, Timeout, "the server stream closed by its peer");
         await server.Output.CompleteAsync();
         var end = await client.Input.ReadAsync(cts.Token);
         Assert.True(end.IsCompleted);
         client.Input.AdvanceTo(end.Buffer.End);
         await client.Input.CompleteAsync();
 
-        await WaitForAsync(
+        await Messages.EventuallyAsync(
             () => pair.Client.ActiveStreamCount == 0 && pair.Server.ActiveStreamCount == 0
                 && pair.Server.Statistics.LeasesHeld == 0 && pair.Client.Statistics.LeasesHeld == 0,
-            cts.Token,
+            Timeout,
+            "both streams closed and every lease released",
             () => $"streams {pair.Client.ActiveStreamCount}/{pair.Server.ActiveStreamCount}, client {pair.Client.Statistics}, server {pair.Server.Statistics}");
     }
 
@@ -339,18 +342,5 @@ public class DuplexPipeContractTests
         var bytes = result.Buffer.Slice(0, size).ToArray();
         reader.AdvanceTo(result.Buffer.GetPosition(size));
         return bytes;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken, Func<string>? describe = null)
-    {
-        while (!condition())
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                Assert.Fail("condition not met: " + describe?.Invoke());
-            }
-
-            await Task.Delay(10, CancellationToken.None);
-        }
     }
 }

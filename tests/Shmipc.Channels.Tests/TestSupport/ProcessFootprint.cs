@@ -10,23 +10,30 @@ internal readonly record struct ProcessFootprint(int Mappings, int Fds)
     {
         var marker = Path.GetFileName(prefix);
         var mappings = File.ReadLines("/proc/self/maps").Count(l => l.Contains(marker, StringComparison.Ordinal));
-        var fds = 0;
+        var fds = OpenFds().Count(fd => fd.Target.Contains(marker, StringComparison.Ordinal));
+        return new ProcessFootprint(mappings, fds);
+    }
+
+    /// <summary>This process's open fds (<c>/proc/self/fd/N</c>) with their link targets; fds closed while listed are skipped.</summary>
+    public static IEnumerable<(string Fd, string Target)> OpenFds()
+    {
         foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
         {
+            string? target;
             try
             {
-                if (new FileInfo(fd).LinkTarget is { } target && target.Contains(marker, StringComparison.Ordinal))
-                {
-                    fds++;
-                }
+                target = new FileInfo(fd).LinkTarget;
             }
             catch (IOException)
             {
-                // Closed while we looked.
+                continue; // closed while we looked
+            }
+
+            if (target is not null)
+            {
+                yield return (fd, target);
             }
         }
-
-        return new ProcessFootprint(mappings, fds);
     }
 
     public bool NotLargerThan(ProcessFootprint other) => Mappings <= other.Mappings && Fds <= other.Fds;

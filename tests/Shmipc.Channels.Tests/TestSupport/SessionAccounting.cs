@@ -133,23 +133,7 @@ internal sealed class SessionAccounting
         var held = new List<string>();
         bool Ours(string text) => names.Any(n => text.Contains(n, StringComparison.Ordinal));
 
-        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-        {
-            string? target;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-            }
-            catch (IOException)
-            {
-                continue; // closed while we looked
-            }
-
-            if (target is not null && Ours(target))
-            {
-                held.Add($"fd {fd} -> {target}");
-            }
-        }
+        held.AddRange(ProcessFootprint.OpenFds().Where(fd => Ours(fd.Target)).Select(fd => $"fd {fd.Fd} -> {fd.Target}"));
 
         held.AddRange(File.ReadLines("/proc/self/maps").Where(Ours).Select(line => $"mapping {line}"));
         foreach (var name in names)

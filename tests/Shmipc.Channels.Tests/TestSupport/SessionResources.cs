@@ -37,22 +37,9 @@ internal sealed class SessionResources
     public static SessionResources Capture()
     {
         var fds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        foreach (var (_, target) in ProcessFootprint.OpenFds().Where(fd => IsTrackedFd(fd.Target)))
         {
-            string? target;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-            }
-            catch (IOException)
-            {
-                continue; // closed while we looked
-            }
-
-            if (target is not null && IsTrackedFd(target))
-            {
-                fds[target] = fds.GetValueOrDefault(target) + 1;
-            }
+            fds[target] = fds.GetValueOrDefault(target) + 1;
         }
 
         var mappings = new Dictionary<string, int>(StringComparer.Ordinal);

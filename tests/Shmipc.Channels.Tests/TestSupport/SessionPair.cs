@@ -1,7 +1,6 @@
-using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
 
-namespace Shmipc.Channels.Tests.Pipes;
+namespace Shmipc.Channels.Tests.TestSupport;
 
 /// <summary>A client and a server session connected over a real socket and real shared memory, in this process.</summary>
 internal sealed class SessionPair : IAsyncDisposable
@@ -21,13 +20,27 @@ internal sealed class SessionPair : IAsyncDisposable
 
     public ShmipcSession Server { get; }
 
-    public static async Task<SessionPair> ConnectAsync(CancellationToken cancellationToken, ShmipcClientOptions? options = null)
+    public static async Task<SessionPair> ConnectAsync(
+        CancellationToken cancellationToken, ShmipcClientOptions? options = null, ShmipcServerOptions? serverOptions = null)
     {
         var path = new TempSocketPath();
-        var listener = ShmipcListener.Bind(path.Path);
+        var listener = ShmipcListener.Bind(path.Path, serverOptions);
         var client = await ShmipcClient.ConnectAsync(path.Path, options ?? TestClientOptions.Small(TimeSpan.FromSeconds(30)), cancellationToken);
         var server = await listener.AcceptAsync(cancellationToken);
         return new SessionPair(path, listener, client, server);
+    }
+
+    /// <summary>
+    /// Opens a client stream and accepts it on the server, both unread and unwritten: the stream is made known to the
+    /// server by one byte the pair sends and consumes itself.
+    /// </summary>
+    public async Task<(ShmipcStream Client, ShmipcStream Server)> OpenStreamsAsync(CancellationToken cancellationToken)
+    {
+        var client = Client.OpenStream();
+        await client.WriteAsync(new byte[] { 0 }, cancellationToken);
+        var server = await Server.AcceptStreamAsync(cancellationToken);
+        (await server.Input.ReadAsync(cancellationToken)).Dispose();
+        return (client, server);
     }
 
     /// <summary>Opens a client stream and accepts it on the server (the stream exists on the server once a message arrives).</summary>
