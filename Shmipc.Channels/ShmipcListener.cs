@@ -105,7 +105,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ChannelClosedException">The listener was disposed.</exception>
     public ValueTask<ShmipcSession> AcceptAsync(CancellationToken cancellationToken = default) =>
-        _sessions.Reader.ReadAsync(cancellationToken);
+        Channels.LosslessRead.ReadAsync(_sessions.Reader, cancellationToken);
 
     /// <summary>
     /// The old server's part of a hot restart (shmipc-go's <c>Listener.HotRestart</c>): sends HotRestart(<paramref name="epoch"/>)

@@ -82,7 +82,7 @@ public sealed class ShmipcSession : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ChannelClosedException">The session closed; the inner exception says why.</exception>
     public ValueTask<ShmipcStream> AcceptStreamAsync(CancellationToken cancellationToken = default) =>
-        _session.IncomingStreams.ReadAsync(cancellationToken);
+        Channels.LosslessRead.ReadAsync(_session.IncomingStreams, cancellationToken);
 
     /// <summary>Closes the session: streams fail, shared memory is released, the peer sees the connection close.</summary>
     /// <remarks>

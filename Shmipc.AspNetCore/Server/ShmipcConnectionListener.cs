@@ -43,14 +43,17 @@ internal sealed partial class ShmipcConnectionListener : IConnectionListener
     /// <inheritdoc />
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        try
+        // WaitToReadAsync + TryRead, not ReadAsync: on .NET 10 a ReadAsync cancelled as a connection arrives can drop
+        // that connection (dotnet/runtime#132094); a cancelled wait takes nothing.
+        while (await _connections.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            return await _connections.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (_connections.Reader.TryRead(out var connection))
+            {
+                return connection;
+            }
         }
-        catch (ChannelClosedException)
-        {
-            return null;
-        }
+
+        return null;
     }
 
     /// <inheritdoc />

@@ -75,7 +75,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
             return new ValueTask<ShmLease>(item);
         }
 
-        var pending = _inner.ReadAsync(cancellationToken);
+        var pending = LosslessRead.ReadAsync(_inner, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
             item = pending.Result;

@@ -57,15 +57,27 @@ public sealed class ShmipcMeterTests
         Assert.Equal(name, server.Name);
 
         var stream = client.OpenStream();
-        int[] sizes = [100, 2000, 5000];
+        var sizes = new List<int> { 100, 2000, 5000 };
         foreach (var size in sizes)
         {
             await stream.WriteAsync(new byte[size], cts.Token);
         }
 
+        // A writer sends a wake-up only to a peer that is not working (docs/PROTOCOL.md §6), and the server's reactor
+        // holds the working flag while it spins (after the handshake, or while another session is busy). Once it has
+        // parked, the next message wakes it: keep sending one-byte messages until one did, so the wake-up counters
+        // below have something to count.
+        var wakeDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (client.SyncEventsSent == 0 && DateTime.UtcNow < wakeDeadline)
+        {
+            await Task.Delay(10, cts.Token);
+            await stream.WriteAsync(new byte[1], cts.Token);
+            sizes.Add(1);
+        }
+
         var accepted = await server.AcceptStreamAsync(cts.Token);
         var leases = new List<ShmLease>();
-        for (int i = 0; i < sizes.Length; i++)
+        for (int i = 0; i < sizes.Count; i++)
         {
             leases.Add(await accepted.Input.ReadAsync(cts.Token));
         }
