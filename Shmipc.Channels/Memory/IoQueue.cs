@@ -170,6 +170,20 @@ internal sealed unsafe class IoQueue
         return true;
     }
 
+    /// <summary>
+    /// Reads the element at absolute position <paramref name="index"/> without consuming it (a session's close counts
+    /// what is left between head and tail; neither side pops or puts any more then).
+    /// </summary>
+    /// <remarks>The slot is computed with the cached, validated capacity, so no index can address outside the ring.</remarks>
+    public QueueElement PeekAt(long index)
+    {
+        byte* slot = _elements + ((long)((ulong)index % _capacity) * QueueLayout.ElementSize);
+        return new QueueElement(
+            Unsafe.ReadUnaligned<uint>(slot + QueueLayout.ElementStreamIdOffset),
+            Unsafe.ReadUnaligned<uint>(slot + QueueLayout.ElementOffsetOffset),
+            Unsafe.ReadUnaligned<uint>(slot + QueueLayout.ElementStatusOffset));
+    }
+
     /// <summary>Producer side: CAS the working flag 0 → 1. True means "I must send the SyncEvent (Polling) frame".</summary>
     public bool MarkWorking() => _workingFlag.CompareExchange(1, 0) == 0;
 

@@ -498,6 +498,21 @@ internal sealed partial class Session
             return _streams.TryGetValue(streamId, out var existing) ? existing : null;
         }
 
+        // Race with Close on another thread (the user's DisposeAsync), while a reader's drain or the reactor dispatches
+        // an element it popped before the close: Close marks the session closed, then fails and clears the streams it
+        // finds. A stream added here after that pass was never failed: the message delivered into it stayed in its
+        // input for good (no reader: _incoming is completed), holding its slices and the region's mapping. Close
+        // publishes Closed with a full fence before it walks _streams; the fence here orders our add before the check,
+        // so either Close's pass sees the stream (and fails it; Deliver then recycles the message) or we see Closed
+        // here and fail it ourselves. Once per accepted stream, not per message.
+        Interlocked.MemoryBarrier();
+        if (IsClosed)
+        {
+            stream.Fail(CreateClosedException());
+            _streams.TryRemove(new KeyValuePair<uint, SessionStream>(streamId, stream));
+            return null;
+        }
+
         _incoming.Writer.TryWrite(stream.Public);
         return stream;
     }

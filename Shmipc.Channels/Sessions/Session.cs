@@ -143,11 +143,23 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             free += manager.GetList(i).FreeCount;
         }
 
-        var held = Volatile.Read(ref _held);
-        var slicesHeld = (long)(int)(uint)held;
-        var leasesHeld = (held - slicesHeld) >> 32;
+        var (leasesHeld, slicesHeld) = Held;
         return new ShmipcSessionStatistics(
             manager.TotalSliceCount, free, leasesHeld, slicesHeld, Metrics.LeasesLeaked, Metrics.SlicesReclaimed, Metrics.FallbackEntries);
+    }
+
+    /// <summary>
+    /// The leases this session's users (or the session itself, for unread messages) hold, and their slices: what
+    /// <see cref="CountHeld"/> counted. Readable after the region was unmapped (tests' accounting).
+    /// </summary>
+    public (long Leases, long Slices) Held
+    {
+        get
+        {
+            var held = Volatile.Read(ref _held);
+            var slices = (long)(int)(uint)held;
+            return ((held - slices) >> 32, slices);
+        }
     }
 
     /// <summary>Finalizer thread: a lease of this session was collected without Dispose (its slices are back).</summary>
@@ -275,6 +287,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     }
 
     private int _released;
+    private static long s_releaseOrder;
+    private long _slicesQueuedAtRelease = -1;
+    private long _releaseOrder;
 
     // Reactor thread only: true while Poll/OnReady runs; a Close re-entered from inside sets _releaseDeferred.
     private bool _inReactorCallback;
@@ -296,6 +311,12 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         Socket.Dispose();
         lock (_sendLock)
         {
+            // Neither queue moves on our side any more (closed: no put; receive lock held: no pop). What is left in
+            // them is retired with the region (ClientSessionMemory): count it before the mapping goes. The order is
+            // taken before the walk, so a walk ordered after the peer's began once the peer had stopped as well.
+            Volatile.Write(ref _releaseOrder, Interlocked.Increment(ref s_releaseOrder));
+            Volatile.Write(ref _slicesQueuedAtRelease, CountQueuedSlices());
+
             // Writers check IsClosed under this lock before they touch the send queue (see HasQueueRoom).
             _queueRegion.Dispose();
         }
@@ -313,6 +334,76 @@ internal sealed partial class Session : IReactorHandler, IDisposable
             ShmipcLog.SessionClosed(Logger, Name);
             _completion.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Slices in the data elements left in both IO queues when this session released its resources (messages sent
+    /// that the receiver never took); -1 before the release, or when the queues could not be walked (a truncated or
+    /// corrupt region). Such slices are not lost: they leave with the session's region (<see cref="ClientSessionMemory"/>).
+    /// </summary>
+    /// <remarks>
+    /// Exact once both sides of a connection have released: after its release a session neither puts nor pops, so of
+    /// the two counts the later one (<see cref="ReleaseOrder"/>) is final. Tests' accounting (SessionAccounting)
+    /// adds it to <see cref="SharedBuffer.FreeSlicesAtUnmap"/>.
+    /// </remarks>
+    public long SlicesQueuedAtRelease => Volatile.Read(ref _slicesQueuedAtRelease);
+
+    /// <summary>When this session released its resources, in process-wide order (0 before the release).</summary>
+    public long ReleaseOrder => Volatile.Read(ref _releaseOrder);
+
+    /// <summary>
+    /// Release only: counts the slices of the data elements between head and tail of both queues, read-only. Bounded by
+    /// the region's slice count (chains are validated as they are walked), so a hostile peer's queue cannot make a close
+    /// walk more than that; -1 if it tries, or if the memory cannot be trusted.
+    /// </summary>
+    private long CountQueuedSlices()
+    {
+        if (Buffer.Region.WasTruncated || _queueRegion.WasTruncated)
+        {
+            return -1;
+        }
+
+        try
+        {
+            var limit = Buffer.Manager.TotalSliceCount;
+            var sent = CountQueuedSlices(_sendQueue, limit);
+            var received = sent < 0 ? -1 : CountQueuedSlices(_recvQueue, limit - sent);
+            return received < 0 ? -1 : sent + received;
+        }
+        catch (ShmipcException)
+        {
+            return -1;
+        }
+    }
+
+    private long CountQueuedSlices(IoQueue queue, long limit)
+    {
+        var head = queue.Head;
+        var tail = queue.Tail;
+        if (head < 0 || tail < head || tail - head > queue.Capacity)
+        {
+            return -1;
+        }
+
+        long slices = 0;
+        for (var i = head; i < tail; i++)
+        {
+            var element = queue.PeekAt(i);
+            if ((byte)(element.Status & StatusMask) != StateOpened)
+            {
+                continue;
+            }
+
+            foreach (var _ in Buffer.Manager.EnumerateChain(element.Offset))
+            {
+                if (++slices > limit)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        return slices;
     }
 
     public ShmipcException CreateClosedException() =>

@@ -9,8 +9,10 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// again by another server) disposing the old listener must not take the new server's socket away.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class ListenerSocketFileTests
+public sealed class ListenerSocketFileTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
     [Fact]
@@ -27,8 +29,8 @@ public sealed class ListenerSocketFileTests
             await first.DisposeAsync();
 
             Assert.True(File.Exists(socket.Path), "disposing the first listener removed the second listener's socket file");
-            await using var client = await ShmipcClient.ConnectAsync(socket.Path, new ShmipcClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) }, cts.Token);
-            await using var accepted = await second.AcceptAsync(cts.Token);
+            await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(socket.Path, _accounting.Options(new ShmipcClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(5) }), cts.Token));
+            await using var accepted = _accounting.Track(await second.AcceptAsync(cts.Token));
             Assert.Equal(client.Name, accepted.Name);
         }
     }
@@ -42,4 +44,8 @@ public sealed class ListenerSocketFileTests
         await listener.DisposeAsync();
         Assert.False(File.Exists(socket.Path));
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

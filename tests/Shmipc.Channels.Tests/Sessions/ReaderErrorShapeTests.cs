@@ -9,8 +9,10 @@ namespace Shmipc.Channels.Tests.Sessions;
 /// <see cref="ChannelClosedException"/> carrying the <see cref="ShmipcException"/>; <c>await foreach</c> over
 /// <c>ReadAllAsync</c> and <c>Completion</c> throw the <see cref="ShmipcException"/> itself.
 /// </summary>
-public sealed class ReaderErrorShapeTests
+public sealed class ReaderErrorShapeTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
@@ -18,10 +20,10 @@ public sealed class ReaderErrorShapeTests
     {
         using var path = new TempSocketPath();
         await using var listener = ShmipcListener.Bind(path.Path, new ShmipcServerOptions { HandshakeTimeout = Timeout });
-        var options = TestClientOptions.Small(Timeout);
+        var options = _accounting.Options(TestClientOptions.Small(Timeout));
         using var cts = new CancellationTokenSource(Timeout);
-        await using var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-        var server = await listener.AcceptAsync(cts.Token);
+        await using var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+        var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
         var stream = client.OpenStream();
 
         // The server goes away: the client's session fails and its streams fail with it.
@@ -41,4 +43,8 @@ public sealed class ReaderErrorShapeTests
         Assert.Equal(failure.ErrorCode, bare.ErrorCode);
         await Assert.ThrowsAsync<ShmipcException>(() => stream.Input.Completion.WaitAsync(cts.Token));
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

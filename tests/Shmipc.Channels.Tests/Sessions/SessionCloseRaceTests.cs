@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Shmipc.Channels.Tests.TestSupport;
 using Xunit;
@@ -8,11 +9,27 @@ namespace Shmipc.Channels.Tests.Sessions;
 
 /// <summary>
 /// Closing a session while its streams write (through shared memory and over the socket) and read: every API call
-/// either succeeds or fails with a documented exception, never a raw ObjectDisposedException or the like.
+/// either succeeds or fails with a documented exception, never a raw ObjectDisposedException or the like; and every
+/// slice comes back to the free lists (<see cref="SessionAccounting"/>), whatever the close interrupted.
 /// </summary>
-public sealed class SessionCloseRaceTests
+/// <remarks>
+/// The races are timing-dependent: <c>SHMIPC_CLOSE_RACE_ROUNDS</c> runs more rounds (and stretches the time bound with
+/// them) to hunt one locally; CI runs the default.
+/// </remarks>
+public sealed class SessionCloseRaceTests : IAsyncLifetime
 {
+    private const int DefaultRounds = 120;
+
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(10);
+
+    private readonly SessionAccounting _accounting = new();
+
+    private static int Rounds =>
+        int.TryParse(Environment.GetEnvironmentVariable("SHMIPC_CLOSE_RACE_ROUNDS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : DefaultRounds;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 
     [Fact]
     public async Task DisposeAsync_RacingWritersAndReaders_OnlyDocumentedExceptions()
@@ -23,10 +40,12 @@ public sealed class SessionCloseRaceTests
         var random = new Random(8);
         var budget = Stopwatch.StartNew();
         var iterations = 0;
-        var prefix = $"/dev/shm/shmipc_closerace_{Guid.NewGuid():N}";
+        var rounds = Rounds;
+        var timeBound = TimeSpan.FromSeconds(25.0 * rounds / DefaultRounds);
+        var prefix = _accounting.Prefix();
 
         // Bounded in time as well as in rounds: a loaded machine runs fewer rounds, never a longer test.
-        while (iterations < 120 && budget.Elapsed < TimeSpan.FromSeconds(25))
+        while (iterations < rounds && budget.Elapsed < timeBound)
         {
             iterations++;
             using var cts = new CancellationTokenSource(Step);
@@ -38,8 +57,8 @@ public sealed class SessionCloseRaceTests
                 PathPrefix = prefix,
                 HandshakeTimeout = TimeSpan.FromSeconds(5),
             };
-            var client = await ShmipcClient.ConnectAsync(path.Path, options, cts.Token);
-            var server = await listener.AcceptAsync(cts.Token);
+            var client = _accounting.Track(await ShmipcClient.ConnectAsync(path.Path, options, cts.Token));
+            var server = _accounting.Track(await listener.AcceptAsync(cts.Token));
             var written = new StrongBox();
             var clientStreams = new[] { client.OpenStream(), client.OpenStream() };
             foreach (var s in clientStreams)

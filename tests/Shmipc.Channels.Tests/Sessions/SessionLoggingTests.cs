@@ -6,8 +6,10 @@ using Xunit;
 namespace Shmipc.Channels.Tests.Sessions;
 
 /// <summary>What a session logs through <see cref="ShmipcOptions.LoggerFactory"/>: opened, fallback entered, closed.</summary>
-public sealed class SessionLoggingTests
+public sealed class SessionLoggingTests : IAsyncLifetime
 {
+    private readonly SessionAccounting _accounting = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -15,9 +17,11 @@ public sealed class SessionLoggingTests
     {
         using var cts = new CancellationTokenSource(Timeout);
         var logs = new CapturingLoggerFactory();
-        var options = TestClientOptions.Small(TimeSpan.FromSeconds(10));
+        var options = _accounting.Options(TestClientOptions.Small(TimeSpan.FromSeconds(10)));
         options.LoggerFactory = logs;
         var pair = await ConnectedStreams.CreateAsync(cts.Token, options);
+        _accounting.Track(pair.Client);
+        _accounting.Track(pair.Server);
         var name = pair.Client.Name;
         await using (pair)
         {
@@ -43,4 +47,8 @@ public sealed class SessionLoggingTests
         Assert.Contains($"stream {pair.ClientStream.Id} entered fallback", fallback.Message, StringComparison.Ordinal);
         Assert.Single(lines, l => l.Message.Contains($"session {name} closed", StringComparison.Ordinal) || l.Message.Contains($"session {name} ended", StringComparison.Ordinal));
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _accounting.VerifyAsync();
 }

@@ -8,7 +8,8 @@ namespace Shmipc.Channels.Tests.TestSupport;
 /// The leak check of one in-process session test: the test names its shared memory through <see cref="Prefix"/> /
 /// <see cref="Options"/> and hands every session it creates to <see cref="Track"/>; <see cref="VerifyAsync"/> (from the
 /// test class's <c>IAsyncLifetime.DisposeAsync</c>, so a leak fails the test that caused it) closes those sessions and
-/// then fails unless every slice of each session's region was back on the free lists when the region was unmapped, no
+/// then fails unless every slice of each session's region was back on the free lists when the region was unmapped (or
+/// still in a queue element nobody took before the close, which leaves with the region), no
 /// lease was leaked beyond what the test declared, and no fd, mapping or /dev/shm file with one of the test's names is
 /// left.
 /// </summary>
@@ -93,14 +94,24 @@ internal sealed class SessionAccounting
             var total = group.First().Engine.Buffer.Manager.TotalSliceCount;
             if (stillMapped.Length > 0)
             {
-                problems.Add($"session {group.Key}: region still mapped {Timeout.TotalSeconds:0} s after close (a lease is held)");
+                problems.Add($"session {group.Key}: region still mapped {Timeout.TotalSeconds:0} s after close (a lease is held); {Holders(group)}");
                 continue;
             }
 
+            // A message sent that the receiver never took (the close came first) is not a leak: its slices leave with
+            // the region. The session that released last counted what both queues held then (after its release a
+            // session neither puts nor pops). One-sided: after a close race that count was seen to exceed what the
+            // free lists miss by a few messages (not explained yet), so it only excuses; a slice neither free nor
+            // queued still fails, and quiet tests (nothing queued) still need every slice free.
             var free = group.Max(s => s.Engine.Buffer.FreeSlicesAtUnmap);
-            if (free != total)
+            var queued = group.MaxBy(s => s.Engine.ReleaseOrder)!.Engine.SlicesQueuedAtRelease;
+            if (queued < 0)
             {
-                problems.Add(string.Create(CultureInfo.InvariantCulture, $"session {group.Key}: {total - free} of {total} slices not back on the free lists at unmap"));
+                problems.Add($"session {group.Key}: the slices left in its queues could not be counted at release");
+            }
+            else if (free + queued < total)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"session {group.Key}: {total - free - queued} of {total} slices neither on the free lists at unmap nor in a queue element at release ({free} free, {queued} queued); {Holders(group)}"));
             }
         }
 
@@ -126,6 +137,13 @@ internal sealed class SessionAccounting
             throw new Xunit.Sdk.XunitException($"the test left resources behind:{SessionResources.Describe([.. problems])}");
         }
     }
+
+    /// <summary>What each session of a pair still counts as held (leases not disposed, unread messages) and its open streams.</summary>
+    private static string Holders(IEnumerable<ShmipcSession> pair) => string.Join(
+        ", ",
+        pair.Select(s => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{(s.IsClient ? "client" : "server")} holds {s.Engine.Held.Leases} leases ({s.Engine.Held.Slices} slices) on {s.Engine.ActiveStreamCount} streams, released #{s.Engine.ReleaseOrder} with {s.Engine.SlicesQueuedAtRelease} slices queued, {s.Engine.Buffer.FreeSlicesAtUnmap} free at unmap")));
 
     private string[] HeldByName()
     {
