@@ -153,7 +153,7 @@ internal sealed class ClientPool : IAsyncDisposable
             {
                 if (ReferenceEquals(slot.Current, session))
                 {
-                    if (stream.TryResetForReuse() && slot.TryPutIdle(stream, session, _options.MaxIdleStreamsPerSession))
+                    if (stream.Engine.TryResetForReuse() && slot.TryPutIdle(stream, session, _options.MaxIdleStreamsPerSession))
                     {
                         return;
                     }

@@ -88,7 +88,7 @@ internal sealed class ClientPoolSlot(int index)
         {
             while (_idle.TryDequeue(out var entry))
             {
-                if (Stopwatch.GetElapsedTime(entry.Since, now) <= maxIdle && entry.Stream.IsReusable)
+                if (Stopwatch.GetElapsedTime(entry.Since, now) <= maxIdle && entry.Stream.Engine.IsReusable)
                 {
                     return entry.Stream;
                 }

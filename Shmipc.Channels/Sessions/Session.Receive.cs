@@ -494,7 +494,7 @@ internal sealed partial class Session
         stream = new SessionStream(this, streamId);
         if (!_streams.TryAdd(streamId, stream))
         {
-            stream.MarkRemoved();
+            stream.Discard();
             return _streams.TryGetValue(streamId, out var existing) ? existing : null;
         }
 

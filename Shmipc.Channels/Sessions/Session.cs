@@ -196,20 +196,14 @@ internal sealed partial class Session : IReactorHandler, IDisposable
                 return stream;
             }
 
-            stream.MarkRemoved();
+            stream.Discard();
         }
 
         throw new ShmipcException(ShmipcErrorCode.StreamsExhausted, "every stream id is in use (ErrStreamsExhausted).");
     }
 
-    /// <summary>Forgets a stream that both sides closed.</summary>
-    public void RemoveStream(SessionStream stream)
-    {
-        if (_streams.TryRemove(new KeyValuePair<uint, SessionStream>(stream.Id, stream)))
-        {
-            stream.MarkRemoved();
-        }
-    }
+    /// <summary>Forgets a stream that was released (SessionStream.Settle); a newer stream under its id stays.</summary>
+    public void Forget(SessionStream stream) => _streams.TryRemove(new KeyValuePair<uint, SessionStream>(stream.Id, stream));
 
     /// <summary>Closes the session: streams fail with <paramref name="reason"/>, memory is released.</summary>
     /// <param name="reason">Why; null for a local, orderly close.</param>
