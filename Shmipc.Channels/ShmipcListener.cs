@@ -33,7 +33,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     private ShmipcListener(ListenerEngine engine)
     {
         _engine = engine;
-        _sessions = new MappedChannelReader<Session, ShmipcSession>(engine.Sessions, static s => s.Public);
+        _sessions = new MappedChannelReader<Session, ShmipcSession>(engine.Sessions, ShmipcSession.Of);
     }
 
     /// <summary>The socket path (Unix) or null (TCP).</summary>

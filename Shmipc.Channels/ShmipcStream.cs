@@ -45,7 +45,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     private readonly StreamChannelWriter _output;
     private readonly StreamChannelReader _input;
 
-    internal ShmipcStream(SessionStream stream)
+    private ShmipcStream(SessionStream stream)
     {
         _stream = stream;
         _output = new StreamChannelWriter(stream);
@@ -59,7 +59,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public uint Id => _stream.Id;
 
     /// <summary>The session the stream belongs to.</summary>
-    public ShmipcSession Session => _stream.Session.Public;
+    public ShmipcSession Session => ShmipcSession.Of(_stream.Session);
 
     /// <summary>Messages from the peer, in order. Completes when the peer closes the stream; fails when the session fails.</summary>
     public ChannelReader<ShmLease> Input => _input;
@@ -149,6 +149,9 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
 
     /// <summary>The engine's stream (the pool keeps and reuses it).</summary>
     internal SessionStream Engine => _stream;
+
+    /// <summary>The one facade of <paramref name="stream"/>.</summary>
+    internal static ShmipcStream Of(SessionStream stream) => stream.GetFacade(static s => new ShmipcStream(s));
 
     /// <summary>Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full).</summary>
     /// <remarks>Never throws: if the notice cannot be written, the session closes (see <see cref="ShmipcSession.Completion"/>).</remarks>

@@ -498,7 +498,7 @@ internal sealed partial class Session
             return _streams.TryGetValue(streamId, out var existing) ? existing : null;
         }
 
-        _incoming.Writer.TryWrite(stream.Public);
+        _incoming.Writer.TryWrite(stream);
         return stream;
     }
 

@@ -34,6 +34,7 @@ internal sealed class SessionStream
     private readonly Channel<ShmLease> _input;
     private readonly Queue<HeldMessage> _held = new();
     private int _state;
+    private FacadeSlot _facade;
     private int _fallbackEntered;
     private volatile bool _inFallback;
     private int _fallbackSent;
@@ -50,7 +51,6 @@ internal sealed class SessionStream
             SingleReader = false,
             AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
         });
-        Public = new ShmipcStream(this);
 
         // Once per stream, never per message: the reader took the last message of a stream the peer closed.
         _ = _input.Reader.Completion.ContinueWith(
@@ -65,9 +65,11 @@ internal sealed class SessionStream
 
     public uint Id { get; }
 
-    public ShmipcStream Public { get; }
+    /// <summary>The public object wrapping this stream, created by <paramref name="create"/> on first use (one per stream).</summary>
+    public T GetFacade<T>(Func<SessionStream, T> create)
+        where T : class => _facade.GetOrCreate(this, create);
 
-    /// <summary>The inbound channel's reader; <see cref="ShmipcStream.Input"/> wraps it with the spin-before-park policy.</summary>
+    /// <summary>The inbound channel's reader; the public Input wraps it with the spin-before-park policy.</summary>
     public ChannelReader<ShmLease> RawInput => _input.Reader;
 
     /// <summary>The close state (see Design).</summary>
