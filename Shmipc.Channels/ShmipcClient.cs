@@ -72,6 +72,6 @@ public static class ShmipcClient
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
-        return session.Public;
+        return ShmipcSession.Of(session);
     }
 }

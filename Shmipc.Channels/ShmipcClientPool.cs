@@ -84,7 +84,7 @@ public sealed class ShmipcClientPool : IAsyncDisposable
     public ValueTask<ShmipcStream> GetStreamAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(_pool.GetStream());
+        return ValueTask.FromResult(ShmipcStream.Of(_pool.GetStream()));
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public sealed class ShmipcClientPool : IAsyncDisposable
     public void Return(ShmipcStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        _pool.Return(stream);
+        _pool.Return(stream.Engine);
     }
 
     /// <summary>Stops the watchers and closes every session of the pool (their streams fail) and the idle streams.</summary>

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
-using Shmipc.Channels.Interop;
-using Shmipc.Channels.Reactor;
+using Shmipc.Channels.Channels;
 using Shmipc.Channels.Sessions;
 
 namespace Shmipc.Channels;
@@ -28,39 +26,27 @@ namespace Shmipc.Channels;
 /// </remarks>
 public sealed class ShmipcListener : IAsyncDisposable
 {
-    private readonly SocketFd _socket;
-    private readonly ShmipcServerOptions _options;
-    private readonly ListenerHandler _handler;
-    private readonly Channel<ShmipcSession> _sessions = Channel.CreateUnbounded<ShmipcSession>();
-    private readonly Channel<ShmipcException> _failures = Channel.CreateBounded<ShmipcException>(
-        new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Channel<ShmipcException> _sessionFailures = Channel.CreateBounded<ShmipcException>(
-        new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly ConcurrentDictionary<Session, byte> _live = new();
-    private readonly ServerHotRestart _hotRestart = new();
-    private readonly string? _path;
-    private int _disposed;
+    // Everything stateful (accept, handshakes, live sessions, hot restart, the socket file) is the engine's (Sessions/).
+    private readonly ListenerEngine _engine;
+    private readonly ChannelReader<ShmipcSession> _sessions;
 
-    private ShmipcListener(SocketFd socket, ShmipcServerOptions options, string? path)
+    private ShmipcListener(ListenerEngine engine)
     {
-        _socket = socket;
-        _options = options;
-        _path = path;
-        _handler = new ListenerHandler(socket, OnAccepted, e => _sessions.Writer.TryComplete(e));
-        ShmipcReactor.Shared.Register(_handler);
+        _engine = engine;
+        _sessions = new MappedChannelReader<Session, ShmipcSession>(engine.Sessions, ShmipcSession.Of);
     }
 
     /// <summary>The socket path (Unix) or null (TCP).</summary>
-    public string? SocketPath => _path;
+    public string? SocketPath => _engine.SocketPath;
 
     /// <summary>The bound TCP address (useful with port 0), or null for a Unix socket.</summary>
-    public IPEndPoint? LocalEndPoint => _socket.IsUnix ? null : _socket.LocalEndPoint;
+    public IPEndPoint? LocalEndPoint => _engine.LocalEndPoint;
 
     /// <summary>Sessions whose handshake succeeded, in order.</summary>
-    public ChannelReader<ShmipcSession> Sessions => _sessions.Reader;
+    public ChannelReader<ShmipcSession> Sessions => _sessions;
 
     /// <summary>Why recent handshakes failed (the latest 64); for logging.</summary>
-    public ChannelReader<ShmipcException> HandshakeFailures => _failures.Reader;
+    public ChannelReader<ShmipcException> HandshakeFailures => _engine.HandshakeFailures;
 
     /// <summary>
     /// Why sessions accepted here ended, for every end other than a local close (the latest 64): the client hung up
@@ -69,7 +55,7 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// session; <see cref="Exception.InnerException"/> is the exception its <see cref="ShmipcSession.Completion"/>
     /// faulted with. Each end is also logged (warning) when <see cref="ShmipcOptions.LoggerFactory"/> is set.
     /// </summary>
-    public ChannelReader<ShmipcException> SessionFailures => _sessionFailures.Reader;
+    public ChannelReader<ShmipcException> SessionFailures => _engine.SessionFailures;
 
     /// <summary>
     /// Binds a Unix domain socket (a stale socket file at the path is replaced; a live one only with
@@ -83,10 +69,7 @@ public sealed class ShmipcListener : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new ShmipcServerOptions();
         options.Validate();
-        var socket = options.TakeOverSocketPath
-            ? SocketFd.ListenUnixTakeOver(socketPath, options.Backlog, options.SocketFileMode)
-            : SocketFd.ListenUnix(socketPath, options.Backlog, options.SocketFileMode);
-        return new ShmipcListener(socket, options, socketPath);
+        return new ShmipcListener(ListenerEngine.BindUnix(socketPath, options));
     }
 
     /// <summary>Binds a TCP address (clients must use file mode) and starts accepting.</summary>
@@ -97,15 +80,14 @@ public sealed class ShmipcListener : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= new ShmipcServerOptions();
         options.Validate();
-        var socket = SocketFd.ListenTcp(endPoint, options.Backlog);
-        return new ShmipcListener(socket, options, null);
+        return new ShmipcListener(ListenerEngine.BindTcp(endPoint, options));
     }
 
     /// <summary>Waits for the next session whose handshake succeeded.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ChannelClosedException">The listener was disposed.</exception>
     public ValueTask<ShmipcSession> AcceptAsync(CancellationToken cancellationToken = default) =>
-        Channels.LosslessRead.ReadAsync(_sessions.Reader, cancellationToken);
+        _sessions.ReadAsync(cancellationToken);
 
     /// <summary>
     /// The old server's part of a hot restart (shmipc-go's <c>Listener.HotRestart</c>): sends HotRestart(<paramref name="epoch"/>)
@@ -129,71 +111,16 @@ public sealed class ShmipcListener : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The listener was disposed.</exception>
     public Task HotRestartAsync(ulong epoch, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _hotRestart.RunAsync(_live.Keys, epoch, _options.HotRestartTimeout, cancellationToken);
+        ObjectDisposedException.ThrowIf(_engine.IsDisposed, this);
+        return _engine.HotRestartAsync(epoch, cancellationToken);
     }
 
     /// <summary>
     /// Stops accepting, closes every session accepted here, removes the socket file if it is still the one this listener
     /// bound (a socket another server has bound at the path since is left alone).
     /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
+    public ValueTask DisposeAsync() => _engine.DisposeAsync();
 
-        await ShmipcReactor.Shared.UnregisterAsync(_handler).ConfigureAwait(false);
-        // SocketFd removes the socket file only if the path still names the socket it bound (same inode): after a
-        // restart or a blue-green switch the path may belong to a newer server, whose clients must keep finding it.
-        _socket.Dispose();
-
-        _sessions.Writer.TryComplete();
-        _failures.Writer.TryComplete();
-        foreach (var session in _live.Keys)
-        {
-            await session.Public.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _sessionFailures.Writer.TryComplete();
-
-        while (_sessions.Reader.TryRead(out var unclaimed))
-        {
-            await unclaimed.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    // Each handshake blocks (bounded by HandshakeTimeout) on a thread of its own: on the thread pool, a burst of
-    // connections or a busy process could delay a handshake past its own timeout.
-    private void OnAccepted(SocketFd connection) =>
-        _ = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                var session = ServerSessionFactory.Accept(connection, _options, OnSessionEnded);
-                session.SetHotRestartHandler(_hotRestart.OnAck);
-                _live[session] = 0;
-                if (Volatile.Read(ref _disposed) != 0 || !_sessions.Writer.TryWrite(session.Public))
-                {
-                    session.Close(null);
-                }
-            }
-            catch (ShmipcException e)
-            {
-                Diagnostics.ShmipcLog.HandshakeFailed(Diagnostics.ShmipcLog.For(_options), e.Message, e);
-                _failures.Writer.TryWrite(e);
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void OnSessionEnded(Session session)
-    {
-        _live.TryRemove(session, out _);
-        _hotRestart.OnSessionEnded(session);
-        if (session.CloseReason is { } reason)
-        {
-            var code = reason is ShmipcException e ? e.ErrorCode : ShmipcErrorCode.Unknown;
-            _sessionFailures.Writer.TryWrite(new ShmipcException(code, $"session {session.Name} ended: {reason.Message}", reason));
-        }
-    }
+    /// <summary>The engine (tests look at its live sessions).</summary>
+    internal ListenerEngine Engine => _engine;
 }

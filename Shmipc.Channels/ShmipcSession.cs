@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Shmipc.Channels.Channels;
 using Shmipc.Channels.Sessions;
 
 namespace Shmipc.Channels;
@@ -15,8 +16,13 @@ namespace Shmipc.Channels;
 public sealed class ShmipcSession : IAsyncDisposable
 {
     private readonly Session _session;
+    private readonly ChannelReader<ShmipcStream> _incoming;
 
-    internal ShmipcSession(Session session) => _session = session;
+    private ShmipcSession(Session session)
+    {
+        _session = session;
+        _incoming = new MappedChannelReader<SessionStream, ShmipcStream>(session.IncomingStreams, ShmipcStream.Of);
+    }
 
     /// <summary>Whether this is the client side (it created the shared memory).</summary>
     public bool IsClient => _session.IsClient;
@@ -34,7 +40,7 @@ public sealed class ShmipcSession : IAsyncDisposable
     public Task Completion => _session.Completion;
 
     /// <summary>Streams the peer opened (server side), in the order their first message arrived.</summary>
-    public ChannelReader<ShmipcStream> IncomingStreams => _session.IncomingStreams;
+    public ChannelReader<ShmipcStream> IncomingStreams => _incoming;
 
     /// <summary>Open streams.</summary>
     public int ActiveStreamCount => _session.ActiveStreamCount;
@@ -71,18 +77,21 @@ public sealed class ShmipcSession : IAsyncDisposable
 
     internal Session Engine => _session;
 
+    /// <summary>The one facade of <paramref name="session"/>.</summary>
+    internal static ShmipcSession Of(Session session) => session.GetFacade(static s => new ShmipcSession(s));
+
     /// <summary>
     /// Opens a stream. Nothing goes on the wire until its first message (as in shmipc); the server sees the stream then.
     /// </summary>
     /// <exception cref="ShmipcException">The session is closed, or every stream id is in use.</exception>
     /// <exception cref="InvalidOperationException">Called on a server session: only clients open streams in shmipc.</exception>
-    public ShmipcStream OpenStream() => _session.OpenStream().Public;
+    public ShmipcStream OpenStream() => ShmipcStream.Of(_session.OpenStream());
 
     /// <summary>Waits for the next stream the peer opens (server side).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="ChannelClosedException">The session closed; the inner exception says why.</exception>
     public ValueTask<ShmipcStream> AcceptStreamAsync(CancellationToken cancellationToken = default) =>
-        Channels.LosslessRead.ReadAsync(_session.IncomingStreams, cancellationToken);
+        _incoming.ReadAsync(cancellationToken);
 
     /// <summary>Closes the session: streams fail, shared memory is released, the peer sees the connection close.</summary>
     /// <remarks>

@@ -45,7 +45,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     private readonly StreamChannelWriter _output;
     private readonly StreamChannelReader _input;
 
-    internal ShmipcStream(SessionStream stream)
+    private ShmipcStream(SessionStream stream)
     {
         _stream = stream;
         _output = new StreamChannelWriter(stream);
@@ -59,7 +59,7 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
     public uint Id => _stream.Id;
 
     /// <summary>The session the stream belongs to.</summary>
-    public ShmipcSession Session => _stream.Session.Public;
+    public ShmipcSession Session => ShmipcSession.Of(_stream.Session);
 
     /// <summary>Messages from the peer, in order. Completes when the peer closes the stream; fails when the session fails.</summary>
     public ChannelReader<ShmLease> Input => _input;
@@ -147,65 +147,18 @@ public sealed class ShmipcStream : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The engine's stream (the pool keeps and reuses it).</summary>
+    internal SessionStream Engine => _stream;
+
+    /// <summary>The one facade of <paramref name="stream"/>.</summary>
+    internal static ShmipcStream Of(SessionStream stream) => stream.GetFacade(static s => new ShmipcStream(s));
+
     /// <summary>Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full).</summary>
     /// <remarks>Never throws: if the notice cannot be written, the session closes (see <see cref="ShmipcSession.Completion"/>).</remarks>
-    public void CloseOutput()
-    {
-        if (!_stream.MarkLocalClosed())
-        {
-            return;
-        }
-
-        _output.TryComplete();
-
-        // Sent even when the peer closed first (shmipc-go sends nothing then): a .NET peer that closed its output
-        // and still reads Input sees it complete; a Go or Rust peer ignores a close for a stream it no longer has.
-        try
-        {
-            _stream.Session.SendClose(_stream);
-        }
-        catch (ShmipcException)
-        {
-            // The notice could not be written, so the session closed (its Completion says why): the peer sees the
-            // whole connection end instead. Closing a stream never throws.
-        }
-
-        if (_stream.IsRemoteClosed)
-        {
-            _stream.Session.RemoveStream(_stream);
-        }
-    }
-
-    /// <summary>
-    /// Whether a pool may hand the stream out again: neither side closed it, its session is open, and it is not in
-    /// fallback (shmipc-go's stream pool does not reuse a stream in fallback either).
-    /// </summary>
-    internal bool IsReusable =>
-        !_stream.IsLocalClosed && !_stream.IsRemoteClosed && !_stream.InFallback && !_stream.Session.IsClosed;
-
-    /// <summary>
-    /// Prepares the stream for its next user, as shmipc-go's stream pool does (reset, then release what was read and
-    /// not consumed): nothing goes on the wire, messages not yet read are recycled. False if it cannot be reused.
-    /// </summary>
-    internal bool TryResetForReuse()
-    {
-        if (!IsReusable)
-        {
-            return false;
-        }
-
-        _stream.DrainUnread();
-        return true;
-    }
+    public void CloseOutput() => _stream.CloseOutput();
 
     /// <summary>Closes the stream and recycles every message not yet read.</summary>
-    public void Dispose()
-    {
-        CloseOutput();
-        _stream.CompleteInputLocally();
-        _stream.DrainUnread();
-        _stream.Session.RemoveStream(_stream);
-    }
+    public void Dispose() => _stream.Close();
 
     /// <inheritdoc cref="Dispose"/>
     public ValueTask DisposeAsync()

@@ -12,15 +12,15 @@ namespace Shmipc.Channels.Channels;
 /// (TryWrite returns false); a write timeout is a <see cref="ShmipcException"/> with <see cref="ShmipcErrorCode.Timeout"/>,
 /// the lease stays the caller's and the stream stays usable unless the exception says the session closed.
 /// </remarks>
-// Design: stateless besides the stream; TryWrite is the whole fast path (no allocation, no await). WaitToWriteAsync
-// parks on the session's queue-room waiters, which the reactor releases when the peer's head advances. Under
+// Design: no close state of its own (it is the stream's, SessionStream.State); TryWrite is the whole fast path (no
+// allocation, no await). WaitToWriteAsync parks on the session's queue-room waiters, which the reactor releases when the peer's head advances. Under
 // ExhaustionPolicy.Wait a message still on the heap waits for free slices instead (Session.WaitForSlicesAsync);
 // _waitingForSlices (volatile, any writer thread) makes WaitToWriteAsync wait for slices after such a TryWrite.
 internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 {
     private readonly SessionStream _stream;
+    // The error Output was completed with; whether it is completed is the stream's OutputCompleted bit (SessionStream.State).
     private Exception? _completion;
-    private int _completed;
     private volatile bool _waitingForSlices;
 
     public StreamChannelWriter(SessionStream stream) => _stream = stream;
@@ -102,13 +102,13 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
     /// <inheritdoc />
     public override bool TryComplete(Exception? error = null)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (!_stream.TryCompleteOutput())
         {
             return false;
         }
 
-        _completion = error;
-        _stream.Public.CloseOutput();
+        Volatile.Write(ref _completion, error);
+        _stream.CloseOutput();
         return true;
     }
 
@@ -159,9 +159,10 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
 
     private bool IsDone(out Exception? error)
     {
-        if (Volatile.Read(ref _completed) != 0)
+        var state = _stream.State;
+        if ((state & StreamState.OutputCompleted) != 0)
         {
-            error = _completion;
+            error = Volatile.Read(ref _completion);
             return true;
         }
 
@@ -171,9 +172,10 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
             return true;
         }
 
-        if (_stream.IsRemoteClosed || _stream.IsLocalClosed)
+        if ((state & (StreamState.LocalClosed | StreamState.RemoteClosed)) != 0)
         {
-            error = new ShmipcException(ShmipcErrorCode.StreamClosed, $"stream {_stream.Id} is closed" + (_stream.IsRemoteClosed ? " by the peer." : "."));
+            var byPeer = (state & StreamState.RemoteClosed) != 0;
+            error = new ShmipcException(ShmipcErrorCode.StreamClosed, $"stream {_stream.Id} is closed" + (byPeer ? " by the peer." : "."));
             return true;
         }
 

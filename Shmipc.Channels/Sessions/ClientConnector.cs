@@ -31,7 +31,7 @@ internal static class ClientConnector
         ClientSessionMemory? memory = null;
         try
         {
-            // memfd over TCP never gets here: ShmipcClient.ConnectTcpAsync refuses it before connecting.
+            // memfd over TCP never gets here: the public TCP connect refuses it before connecting.
             // Before any shared memory is created or an fd is sent: is the listening process one we trust?
             PeerAuthorization.CheckServer(socket, options);
 

@@ -6,7 +6,7 @@ using Shmipc.Channels.Interop;
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// The engine behind <see cref="ShmipcClientPool"/> (shmipc-go's SessionManager): N slots to one address, streams
+/// The client pool's engine (shmipc-go's SessionManager): N slots to one address, streams
 /// handed out round-robin and taken back for reuse, a watcher per slot that rebuilds a dead session with back-off, and
 /// the hot-restart coordinator.
 /// </summary>
@@ -92,11 +92,11 @@ internal sealed class ClientPool : IAsyncDisposable
     }
 
     /// <summary>A stream of a live slot: an idle one given back earlier, or a new one.</summary>
-    public ShmipcStream GetStream()
+    public SessionStream GetStream()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var first = (int)((ulong)Interlocked.Increment(ref _count) / RoundRobinThreshold % (ulong)_slots.Length);
-        List<ShmipcStream>? discard = null;
+        List<SessionStream>? discard = null;
         try
         {
             for (var i = 0; i < _slots.Length; i++)
@@ -113,10 +113,10 @@ internal sealed class ClientPool : IAsyncDisposable
                     return idle;
                 }
 
-                ShmipcStream opened;
+                SessionStream opened;
                 try
                 {
-                    opened = session.OpenStream().Public;
+                    opened = session.OpenStream();
                 }
                 catch (ShmipcException) when (session.IsClosed)
                 {
@@ -131,7 +131,7 @@ internal sealed class ClientPool : IAsyncDisposable
 
                 // A hot restart swapped the slot meanwhile: the stream has sent nothing yet, so it goes, and the caller
                 // gets one of the new session (the old server is draining and will not wait for new work).
-                opened.Dispose();
+                opened.Close();
                 i--;
             }
         }
@@ -144,9 +144,9 @@ internal sealed class ClientPool : IAsyncDisposable
     }
 
     /// <summary>Takes <paramref name="stream"/> back: kept for reuse when possible (nothing on the wire), else disposed.</summary>
-    public void Return(ShmipcStream stream)
+    public void Return(SessionStream stream)
     {
-        var session = stream.Session.Engine;
+        var session = stream.Session;
         if (Volatile.Read(ref _disposed) == 0)
         {
             foreach (var slot in _slots)
@@ -164,7 +164,7 @@ internal sealed class ClientPool : IAsyncDisposable
         }
 
         // A stream of an old session (rebuilt, hot-restarted), a closed one, or no room: closed as usual.
-        stream.Dispose();
+        stream.Close();
     }
 
     public async ValueTask DisposeAsync()
@@ -307,7 +307,7 @@ internal sealed class ClientPool : IAsyncDisposable
             cause);
     }
 
-    private static void DisposeAll(List<ShmipcStream>? streams)
+    private static void DisposeAll(List<SessionStream>? streams)
     {
         if (streams is null)
         {
@@ -316,7 +316,7 @@ internal sealed class ClientPool : IAsyncDisposable
 
         foreach (var stream in streams)
         {
-            stream.Dispose();
+            stream.Close();
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Shmipc.Channels.Sessions;
 internal sealed class ClientPoolSlot(int index)
 {
     private readonly Lock _lock = new();
-    private readonly Queue<(ShmipcStream Stream, long Since)> _idle = new();
+    private readonly Queue<(SessionStream Stream, long Since)> _idle = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Session? _current;
     private Exception? _lastFailure;
@@ -43,10 +43,10 @@ internal sealed class ClientPoolSlot(int index)
     /// Replaces the session if it is still <paramref name="expected"/>; returns the idle streams of the replaced one
     /// (the caller disposes them), or null when the slot had changed meanwhile.
     /// </summary>
-    public List<ShmipcStream>? TrySwap(Session? expected, Session? next, Exception? failure = null)
+    public List<SessionStream>? TrySwap(Session? expected, Session? next, Exception? failure = null)
     {
         TaskCompletionSource changed;
-        List<ShmipcStream> idle;
+        List<SessionStream> idle;
         lock (_lock)
         {
             if (!ReferenceEquals(_current, expected))
@@ -60,7 +60,7 @@ internal sealed class ClientPoolSlot(int index)
                 Volatile.Write(ref _lastFailure, failure);
             }
 
-            idle = new List<ShmipcStream>(_idle.Count);
+            idle = new List<SessionStream>(_idle.Count);
             while (_idle.TryDequeue(out var entry))
             {
                 idle.Add(entry.Stream);
@@ -81,7 +81,7 @@ internal sealed class ClientPoolSlot(int index)
     /// Takes the oldest idle stream that is still open and younger than <paramref name="maxIdle"/> (shmipc-go's pool is a
     /// FIFO ring); older or broken ones go to <paramref name="discard"/>.
     /// </summary>
-    public ShmipcStream? TryTakeIdle(TimeSpan maxIdle, ref List<ShmipcStream>? discard)
+    public SessionStream? TryTakeIdle(TimeSpan maxIdle, ref List<SessionStream>? discard)
     {
         var now = Stopwatch.GetTimestamp();
         lock (_lock)
@@ -101,7 +101,7 @@ internal sealed class ClientPoolSlot(int index)
     }
 
     /// <summary>Keeps <paramref name="stream"/> for reuse if it belongs to the current session and there is room.</summary>
-    public bool TryPutIdle(ShmipcStream stream, Session session, int capacity)
+    public bool TryPutIdle(SessionStream stream, Session session, int capacity)
     {
         lock (_lock)
         {
@@ -116,10 +116,10 @@ internal sealed class ClientPoolSlot(int index)
     }
 
     /// <summary>Removes idle streams older than <paramref name="maxIdle"/> (shmipc-go's StreamMaxIdleTime) for disposal.</summary>
-    public List<ShmipcStream>? TakeExpired(TimeSpan maxIdle)
+    public List<SessionStream>? TakeExpired(TimeSpan maxIdle)
     {
         var now = Stopwatch.GetTimestamp();
-        List<ShmipcStream>? expired = null;
+        List<SessionStream>? expired = null;
         lock (_lock)
         {
             // FIFO: the head is the longest idle; stop at the first one still young enough.

@@ -165,7 +165,7 @@ internal sealed class HotRestartCoordinator
         }
 
         Session[]? acknowledge = null;
-        List<ShmipcStream>? idle = null;
+        List<SessionStream>? idle = null;
         lock (_lock)
         {
             _dialing.Remove(slot);
@@ -190,7 +190,7 @@ internal sealed class HotRestartCoordinator
         // Idle streams were opened on the old session: new users get streams of the new one.
         foreach (var stream in idle)
         {
-            stream.Dispose();
+            stream.Close();
         }
 
         if (acknowledge is null)

@@ -1,7 +1,7 @@
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// The receive budget of one session: bytes and messages delivered to the streams' <see cref="ShmipcStream.Input"/>
+/// The receive budget of one session: bytes and messages delivered to the streams' inputs
 /// but not yet taken by a reader. While it is full the session reads neither its socket nor its receive queue, so
 /// the peer's writers wait (queue full, socket buffer full) instead of this process's heap growing.
 /// </summary>

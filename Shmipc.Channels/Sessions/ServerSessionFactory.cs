@@ -12,7 +12,11 @@ internal static unsafe class ServerSessionFactory
     /// Runs the server side of the handshake synchronously (the caller offloads it). Every failure closes the
     /// connection and releases what was mapped; the exception says which step failed.
     /// </summary>
-    public static Session Accept(SocketFd socket, ShmipcServerOptions options, Action<Session>? onClosed)
+    /// <param name="socket">The accepted connection; owned by the session from here on (closed on failure).</param>
+    /// <param name="options">Validated server options.</param>
+    /// <param name="onClosed">Called once the session has ended and released its resources.</param>
+    /// <param name="onHotRestartAck">Who handles the client's HotRestartAck frames; set before the session starts.</param>
+    public static Session Accept(SocketFd socket, ShmipcServerOptions options, Action<Session>? onClosed, Action<Session, ulong>? onHotRestartAck = null)
     {
         ServerAnnouncement? announcement = null;
         SharedRegion? queueRegion = null;
@@ -96,6 +100,7 @@ internal static unsafe class ServerSessionFactory
                 options,
                 claimedQueue is { } q ? s => { ServerFileRegistry.Release(q); onClosed?.Invoke(s); } : onClosed);
             queueFile = null;
+            session.SetHotRestartHandler(onHotRestartAck);
             session.Start();
             return session;
         }

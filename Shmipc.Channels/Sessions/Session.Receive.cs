@@ -494,7 +494,7 @@ internal sealed partial class Session
         stream = new SessionStream(this, streamId);
         if (!_streams.TryAdd(streamId, stream))
         {
-            stream.MarkRemoved();
+            stream.Discard();
             return _streams.TryGetValue(streamId, out var existing) ? existing : null;
         }
 
@@ -513,7 +513,7 @@ internal sealed partial class Session
             return null;
         }
 
-        _incoming.Writer.TryWrite(stream.Public);
+        _incoming.Writer.TryWrite(stream);
         return stream;
     }
 

@@ -480,7 +480,7 @@ internal sealed partial class Session
         Span<byte> frame = stackalloc byte[ProtocolConstants.StreamCloseFrameLength];
         foreach (var (_, stream) in _streams)
         {
-            if (stream.IsRemoteClosed || !stream.MarkLocalClosed())
+            if (stream.IsRemoteClosed || !stream.TryMarkClosedBySession())
             {
                 continue;
             }

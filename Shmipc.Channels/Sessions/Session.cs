@@ -11,7 +11,8 @@ using Shmipc.Channels.Reactor;
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// The engine behind <see cref="ShmipcSession"/>: one connection, its IO queue pair, the buffer region, the stream table.
+/// The session engine: one connection, its IO queue pair, the buffer region, the stream table. The public session
+/// and stream types are facades over it and its streams; the engine does not know them.
 /// </summary>
 // Design:
 // - Receive side (Session.Receive.cs) runs on the reactor thread only: socket frames, the receive queue, the parser.
@@ -32,7 +33,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private const int Closed = 1;
 
     private readonly ConcurrentDictionary<uint, SessionStream> _streams = new();
-    private readonly Channel<ShmipcStream> _incoming;
+    private readonly Channel<SessionStream> _incoming;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SharedRegion _queueRegion;
     private readonly IoQueue _sendQueue;
@@ -45,6 +46,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     private int _announced;
     private Exception? _closeReason;
     private volatile bool _closingLocally;
+    private FacadeSlot _facade;
 
     public Session(
         bool isClient,
@@ -68,7 +70,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         Options = options;
         _onClosed = onClosed;
         _lastStreamId = isClient ? 1u : 2u;
-        _incoming = Channel.CreateUnbounded<ShmipcStream>(new UnboundedChannelOptions { SingleWriter = true });
+        _incoming = Channel.CreateUnbounded<SessionStream>(new UnboundedChannelOptions { SingleWriter = true });
         _parser = new FrameParser(options.MaxFrameLength);
         _receiveBuffer = new ReceiveBuffer();
         HeaderOnlyFrame.Write(_pollingFrame, version, EventType.Polling);
@@ -82,7 +84,6 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         Logger = ShmipcLog.For(options);
         Metrics = new SessionMetrics(name, isClient, options.MeterFactory);
         Budget = new ReceiveBudget(options.ReceiveBudgetBytes, options.ReceiveBudgetMessages, ShmipcReactor.Shared.Wake);
-        Public = new ShmipcSession(this);
     }
 
     public bool IsClient { get; }
@@ -105,7 +106,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     /// <summary>Where this session logs (a no-op logger unless the options carry a factory).</summary>
     public ILogger Logger { get; }
 
-    public ShmipcSession Public { get; }
+    /// <summary>The public object wrapping this session, created by <paramref name="create"/> on first use (one per session).</summary>
+    public T GetFacade<T>(Func<Session, T> create)
+        where T : class => _facade.GetOrCreate(this, create);
 
     public bool IsClosed => Volatile.Read(ref _state) != Open;
 
@@ -119,7 +122,7 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     public Task Completion => _completion.Task;
 
-    public ChannelReader<ShmipcStream> IncomingStreams => _incoming.Reader;
+    public ChannelReader<SessionStream> IncomingStreams => _incoming.Reader;
 
     public int ActiveStreamCount => _streams.Count;
 
@@ -208,20 +211,14 @@ internal sealed partial class Session : IReactorHandler, IDisposable
                 return stream;
             }
 
-            stream.MarkRemoved();
+            stream.Discard();
         }
 
         throw new ShmipcException(ShmipcErrorCode.StreamsExhausted, "every stream id is in use (ErrStreamsExhausted).");
     }
 
-    /// <summary>Forgets a stream that both sides closed.</summary>
-    public void RemoveStream(SessionStream stream)
-    {
-        if (_streams.TryRemove(new KeyValuePair<uint, SessionStream>(stream.Id, stream)))
-        {
-            stream.MarkRemoved();
-        }
-    }
+    /// <summary>Forgets a stream that was released (SessionStream.Settle); a newer stream under its id stays.</summary>
+    public void Forget(SessionStream stream) => _streams.TryRemove(new KeyValuePair<uint, SessionStream>(stream.Id, stream));
 
     /// <summary>Closes the session: streams fail with <paramref name="reason"/>, memory is released.</summary>
     /// <param name="reason">Why; null for a local, orderly close.</param>

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Shmipc.Channels.Sessions;
 
 /// <summary>
-/// The counters of shmipc-go's Monitor, per session (for <see cref="ShmipcSession"/> introspection and tests) and through
+/// The counters of shmipc-go's Monitor, per session (for the public session's introspection and tests) and through
 /// the <c>Shmipc</c> meter (<see cref="ShmipcInstruments"/>), tagged <c>shmipc.session</c> (the session's name) and
 /// <c>shmipc.session.role</c> (<c>client</c> or <c>server</c>), so <c>dotnet-counters</c> and OpenTelemetry see them.
 /// </summary>

@@ -9,10 +9,19 @@ namespace Shmipc.Channels.Sessions;
 // - Inbound: the reactor thread is the only writer of _input (a single-writer unbounded channel); readers are user
 //   threads. The channel itself is unbounded, but the session's ReceiveBudget bounds what all its inputs hold: every
 //   delivery is counted, every take (OnTaken) uncounted, and a full budget stops the session reading.
-// - _localClosed / _remoteClosed are set once (Interlocked) and never cleared. shmipc has no half-open write side:
-//   after the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
-// - A stream is released (removed from the session) once both sides closed it: by Dispose, by the later of the two
-//   close notices, or when the reader drained Input after the peer's close (OnInputDrained, for a forgotten Dispose).
+// - Close state: one int, _state, of StreamState flag bits. Each bit is set once, only by TrySet (a CAS loop that
+//   says whether this call set it), and never cleared; reads are Volatile. shmipc has no half-open write side: after
+//   the peer's close, writes fail (docs/PROTOCOL.md §5); after ours, the peer's in-flight data is still delivered.
+//   Transitions, each followed by Settle, the one place that decides the release:
+//     CloseOutput (user; Output.TryComplete)  +LocalClosed (+OutputCompleted), then our close notice
+//     OnRemoteClose (reactor, peer's notice)  +RemoteClosed, Input completes normally
+//     OnInputDrained (reader took the last    +LocalClosed, then our close notice (the peer already closed)
+//       message after the peer's close)
+//     Close (user Dispose)                    CloseOutput, then +InputDone, Input completes, unread messages recycled
+//     Fail (the session closed or failed)     +LocalClosed, +RemoteClosed (Input fails with the reason, unread recycled)
+//   Settle: LocalClosed and (RemoteClosed or InputDone) means nothing can flow any more, so whoever sets Removed
+//   first takes the stream out of the session's table and recycles held messages. Discard sets Removed alone, for a
+//   stream that never made it into the table.
 // - _inFallback (send direction) is set when a message of the stream goes over the socket. With a shmipc-go or
 //   shmipc-rs peer it is sticky, as in shmipc: every later message follows over the socket, so the socket path and the
 //   queue path cannot reorder the stream (docs/PROTOCOL.md §7, §14.20). With a Shmipc.NET peer (Session.PeerOrdersFallback)
@@ -24,10 +33,8 @@ internal sealed class SessionStream
 {
     private readonly Channel<ShmLease> _input;
     private readonly Queue<HeldMessage> _held = new();
-    private int _localClosed;
-    private int _remoteClosed;
-    private int _removed;
-    private int _inputDone;
+    private int _state;
+    private FacadeSlot _facade;
     private int _fallbackEntered;
     private volatile bool _inFallback;
     private int _fallbackSent;
@@ -44,7 +51,6 @@ internal sealed class SessionStream
             SingleReader = false,
             AllowSynchronousContinuations = session.Options.RunContinuationsOnReactor,
         });
-        Public = new ShmipcStream(this);
 
         // Once per stream, never per message: the reader took the last message of a stream the peer closed.
         _ = _input.Reader.Completion.ContinueWith(
@@ -59,14 +65,26 @@ internal sealed class SessionStream
 
     public uint Id { get; }
 
-    public ShmipcStream Public { get; }
+    /// <summary>The public object wrapping this stream, created by <paramref name="create"/> on first use (one per stream).</summary>
+    public T GetFacade<T>(Func<SessionStream, T> create)
+        where T : class => _facade.GetOrCreate(this, create);
 
-    /// <summary>The inbound channel's reader; <see cref="ShmipcStream.Input"/> wraps it with the spin-before-park policy.</summary>
+    /// <summary>The inbound channel's reader; the public Input wraps it with the spin-before-park policy.</summary>
     public ChannelReader<ShmLease> RawInput => _input.Reader;
 
-    public bool IsLocalClosed => Volatile.Read(ref _localClosed) != 0;
+    /// <summary>The close state (see Design).</summary>
+    public StreamState State => (StreamState)Volatile.Read(ref _state);
 
-    public bool IsRemoteClosed => Volatile.Read(ref _remoteClosed) != 0;
+    public bool IsLocalClosed => Has(StreamState.LocalClosed);
+
+    public bool IsRemoteClosed => Has(StreamState.RemoteClosed);
+
+    /// <summary>
+    /// Whether a pool may hand the stream out again: neither side closed it, its session is open, and it is not in
+    /// fallback (shmipc-go's stream pool does not reuse a stream in fallback either).
+    /// </summary>
+    public bool IsReusable =>
+        (State & (StreamState.LocalClosed | StreamState.RemoteClosed)) == 0 && !InFallback && !Session.IsClosed;
 
     /// <summary>Whether the stream's next message goes over the socket even when slices are free.</summary>
     public bool InFallback => _inFallback;
@@ -166,7 +184,7 @@ internal sealed class SessionStream
     {
         lock (_held)
         {
-            if (Volatile.Read(ref _removed) == 0)
+            if (!Has(StreamState.Removed))
             {
                 _held.Enqueue(message);
                 _heldCount = _held.Count;
@@ -194,7 +212,7 @@ internal sealed class SessionStream
     public void Deliver(LeaseCore core)
     {
         var lease = new ShmLease(core);
-        if (IsRemoteClosed || Volatile.Read(ref _inputDone) != 0 || Volatile.Read(ref _removed) != 0)
+        if ((State & (StreamState.RemoteClosed | StreamState.InputDone | StreamState.Removed)) != 0)
         {
             lease.Dispose();
             return;
@@ -229,69 +247,87 @@ internal sealed class SessionStream
             return;
         }
 
-        if (Interlocked.Exchange(ref _remoteClosed, 1) != 0)
+        if (!TrySet(StreamState.RemoteClosed))
         {
             return;
         }
 
         _input.Writer.TryComplete();
-        if (IsLocalClosed)
-        {
-            Session.RemoveStream(this);
-        }
+        Settle();
     }
 
     /// <summary>
-    /// Thread pool, when Input completed normally and is empty. If the peer closed the stream and the reader took
-    /// every message, nothing can flow either way any more (writes after the peer's close fail), so the stream is
-    /// closed and released as Dispose would: a reader that forgets to dispose a finished stream leaks nothing.
+    /// Closes the stream towards the peer (a close element, or a StreamClose frame when the queue is full); false when
+    /// it was closed locally already. Never throws: if the notice cannot be written, the session closes.
     /// </summary>
-    private void OnInputDrained()
+    public bool CloseOutput()
     {
-        if (!IsRemoteClosed || Volatile.Read(ref _removed) != 0)
+        if (!TrySet(StreamState.LocalClosed))
         {
-            return;
+            return false;
         }
 
-        if (MarkLocalClosed())
-        {
-            try
-            {
-                // Our close notice, as CloseOutput sends it: the peer releases its side of the stream too.
-                Session.SendClose(this);
-            }
-            catch (ShmipcException)
-            {
-                // The session closed meanwhile (it releases every stream itself).
-            }
-        }
+        TrySet(StreamState.OutputCompleted);
 
-        Session.RemoveStream(this);
+        // Sent even when the peer closed first (shmipc-go sends nothing then): a .NET peer that closed its output
+        // and still reads Input sees it complete; a Go or Rust peer ignores a close for a stream it no longer has.
+        SendCloseNotice();
+        Settle();
+        return true;
     }
 
-    /// <summary>Marks the local close; returns false when it was already closed locally.</summary>
-    public bool MarkLocalClosed() => Interlocked.Exchange(ref _localClosed, 1) == 0;
+    /// <summary>Output.TryComplete: marks the output completed (true the first time); the caller then closes the stream.</summary>
+    public bool TryCompleteOutput() => TrySet(StreamState.OutputCompleted);
+
+    /// <summary>
+    /// Session close only: marks the local close of a stream whose notice the session sends itself (without waiting);
+    /// false when it was closed locally already. <see cref="Fail"/> follows and settles the stream.
+    /// </summary>
+    public bool TryMarkClosedBySession() => TrySet(StreamState.LocalClosed);
+
+    /// <summary>The user disposed the stream: closed towards the peer, a reader still waiting sees the end, unread messages are recycled.</summary>
+    public void Close()
+    {
+        CloseOutput();
+        if (TrySet(StreamState.InputDone))
+        {
+            _input.Writer.TryComplete();
+        }
+
+        DrainUnread();
+        Settle();
+    }
+
+    /// <summary>
+    /// Prepares the stream for its next user, as shmipc-go's stream pool does (reset, then release what was read and
+    /// not consumed): nothing goes on the wire, messages not yet read are recycled. False if it cannot be reused.
+    /// </summary>
+    public bool TryResetForReuse()
+    {
+        if (!IsReusable)
+        {
+            return false;
+        }
+
+        DrainUnread();
+        return true;
+    }
 
     /// <summary>The session failed or closed: readers see <paramref name="error"/>; unread messages are recycled.</summary>
     public void Fail(Exception error)
     {
-        Interlocked.Exchange(ref _localClosed, 1);
-        if (Interlocked.Exchange(ref _remoteClosed, 1) == 0)
+        TrySet(StreamState.LocalClosed);
+        if (TrySet(StreamState.RemoteClosed))
         {
             _input.Writer.TryComplete(error);
             DrainUnread();
         }
 
-        MarkRemoved();
-        ReleaseHeld();
+        Settle();
     }
 
-    /// <summary>The user disposed the stream: a reader still waiting sees the end of the stream.</summary>
-    public void CompleteInputLocally()
-    {
-        Interlocked.Exchange(ref _inputDone, 1);
-        _input.Writer.TryComplete();
-    }
+    /// <summary>A stream that lost the race for its id and never entered the session's table: nothing to release.</summary>
+    public void Discard() => TrySet(StreamState.Removed);
 
     /// <summary>The user is done with the stream: drop what was not read.</summary>
     public void DrainUnread()
@@ -308,14 +344,75 @@ internal sealed class SessionStream
         }
     }
 
-    /// <summary>Removes the stream from accounting once; true the first time.</summary>
-    public bool MarkRemoved()
+    /// <summary>
+    /// Thread pool, when Input completed normally and is empty. If the peer closed the stream and the reader took
+    /// every message, nothing can flow either way any more (writes after the peer's close fail), so the stream is
+    /// closed and released as Dispose would: a reader that forgets to dispose a finished stream leaks nothing.
+    /// </summary>
+    private void OnInputDrained()
     {
-        if (Interlocked.Exchange(ref _removed, 1) != 0)
+        if ((State & (StreamState.RemoteClosed | StreamState.Removed)) != StreamState.RemoteClosed)
         {
-            return false;
+            return;
         }
 
-        return true;
+        if (TrySet(StreamState.LocalClosed))
+        {
+            // Our close notice, as CloseOutput sends it: the peer releases its side of the stream too.
+            SendCloseNotice();
+        }
+
+        Settle();
+    }
+
+    /// <summary>The one release decision, after every transition (see Design).</summary>
+    private void Settle()
+    {
+        var state = State;
+        if ((state & StreamState.LocalClosed) == 0
+            || (state & (StreamState.RemoteClosed | StreamState.InputDone)) == 0
+            || !TrySet(StreamState.Removed))
+        {
+            return;
+        }
+
+        Session.Forget(this);
+
+        // Nothing delivers them any more: messages still held for fallback order go back to the free lists now,
+        // not when the session's region is unmapped.
+        ReleaseHeld();
+    }
+
+    private void SendCloseNotice()
+    {
+        try
+        {
+            Session.SendClose(this);
+        }
+        catch (ShmipcException)
+        {
+            // The notice could not be written, so the session closed (its Completion says why): the peer sees the
+            // whole connection end instead, and the session fails every stream. Closing a stream never throws.
+        }
+    }
+
+    private bool Has(StreamState flag) => (Volatile.Read(ref _state) & (int)flag) != 0;
+
+    /// <summary>Sets <paramref name="flag"/>; true when this call set it (false when it was set already).</summary>
+    private bool TrySet(StreamState flag)
+    {
+        var current = Volatile.Read(ref _state);
+        while ((current & (int)flag) == 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _state, current | (int)flag, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
     }
 }

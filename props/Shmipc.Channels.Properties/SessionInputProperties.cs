@@ -199,7 +199,7 @@ public sealed class SessionInputProperties
             var queue = SharedRegion.OpenFd(new SafeFdHandle(queueFd, true), announcement.QueuePath);
             HandshakeServer.Acknowledge(transport, announcement);
             var session = await connect.WaitAsync(Timeout);
-            return new RawServerEnd(session.Public, server, queue, buffer);
+            return new RawServerEnd(ShmipcSession.Of(session), server, queue, buffer);
         }
 
         /// <summary>Allocates ⌈size / 1 KiB⌉ slices, fills them with <paramref name="pattern"/>, links them; returns their offsets.</summary>

@@ -230,7 +230,7 @@ public sealed class RawPeerSessionTests
 
             HandshakeServer.Acknowledge(new SocketHandshakeTransport(server), announcement);
             var session = await connect.WaitAsync(Timeout);
-            return new RawPeer(session.Public, server, queue, queues);
+            return new RawPeer(ShmipcSession.Of(session), server, queue, queues);
         }
 
         public void SendPolling()

@@ -42,7 +42,7 @@ public sealed class SessionVectorTests
         client.SendWithFds(c2s.AsSpan(77, 1), [buffer.FileDescriptor.Fd, queue.FileDescriptor.Fd], Timeout);
         client.ReceiveExactly(reply, Timeout);
         Assert.Equal(s2c[16..24], reply);                               // AckShareMemory
-        var session = (await accept.WaitAsync(Timeout)).Public;
+        var session = ShmipcSession.Of(await accept.WaitAsync(Timeout));
         await using var __ = session;
         Assert.Equal(3, session.ProtocolVersion);
         Assert.Equal("/dev/shm/shmipc_27762_queue_0", session.Name);
@@ -83,7 +83,7 @@ public sealed class SessionVectorTests
         };
         using var cts = new CancellationTokenSource(Timeout);
         var connect = Task.Run(() => ClientSessionFactory.Connect(_ => clientEnd, options, cts.Token));
-        var clientSession = (await connect.WaitAsync(Timeout)).Public;
+        var clientSession = ShmipcSession.Of(await connect.WaitAsync(Timeout));
         await using var __ = clientSession;
 
         // The announcement: Go's frame with only the names changed.
