@@ -14,7 +14,9 @@ internal sealed unsafe class SharedBuffer
 {
     private readonly Action<SharedBuffer>? _onLastRelease;
     private int _refs = 1;
+    private static long s_unmapOrder;
     private long _freeSlicesAtUnmap = -1;
+    private long _unmapOrder;
 
     public SharedBuffer(SharedRegion region, BufferManager manager, object key, Action<SharedBuffer>? onLastRelease)
     {
@@ -41,6 +43,13 @@ internal sealed unsafe class SharedBuffer
     /// Compared with <see cref="BufferManager.TotalSliceCount"/> it tells whether every slice came back (tests' accounting).
     /// </summary>
     public long FreeSlicesAtUnmap => Volatile.Read(ref _freeSlicesAtUnmap);
+
+    /// <summary>
+    /// When this mapping was unmapped, in process-wide order (0 while mapped). Two mappings of one region (both sides of
+    /// an in-process pair) unmap at different times, and the side still mapped may allocate in between: only the later
+    /// unmap's <see cref="FreeSlicesAtUnmap"/> is final.
+    /// </summary>
+    public long UnmapOrder => Volatile.Read(ref _unmapOrder);
 
     /// <summary>Adds a reference unless the buffer is already gone.</summary>
     public bool TryAddRef()
@@ -70,6 +79,7 @@ internal sealed unsafe class SharedBuffer
         if (n == 0)
         {
             Volatile.Write(ref _freeSlicesAtUnmap, CountFree());
+            Volatile.Write(ref _unmapOrder, Interlocked.Increment(ref s_unmapOrder));
             _onLastRelease?.Invoke(this);
             Region.Dispose();
         }

@@ -100,18 +100,21 @@ internal sealed class SessionAccounting
 
             // A message sent that the receiver never took (the close came first) is not a leak: its slices leave with
             // the region. The session that released last counted what both queues held then (after its release a
-            // session neither puts nor pops). One-sided: after a close race that count was seen to exceed what the
-            // free lists miss by a few messages (not explained yet), so it only excuses; a slice neither free nor
-            // queued still fails, and quiet tests (nothing queued) still need every slice free.
-            var free = group.Max(s => s.Engine.Buffer.FreeSlicesAtUnmap);
+            // session neither puts nor pops), and the mapping unmapped last saw the final free lists (the side still
+            // mapped after the other's unmap may allocate and queue more, so an earlier unmap's count is stale). Exact
+            // both ways: a slice neither free nor queued is a leak, one counted as both is a double free.
+            var free = group.MaxBy(s => s.Engine.Buffer.UnmapOrder)!.Engine.Buffer.FreeSlicesAtUnmap;
             var queued = group.MaxBy(s => s.Engine.ReleaseOrder)!.Engine.SlicesQueuedAtRelease;
             if (queued < 0)
             {
                 problems.Add($"session {group.Key}: the slices left in its queues could not be counted at release");
             }
-            else if (free + queued < total)
+            else if (free + queued != total)
             {
-                problems.Add(string.Create(CultureInfo.InvariantCulture, $"session {group.Key}: {total - free - queued} of {total} slices neither on the free lists at unmap nor in a queue element at release ({free} free, {queued} queued); {Holders(group)}"));
+                var what = free + queued < total
+                    ? $"{total - free - queued} of {total} slices neither on the free lists at unmap nor in a queue element at release"
+                    : $"{free + queued - total} slices both on the free lists at unmap and in a queue element at release (of {total})";
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"session {group.Key}: {what} ({free} free, {queued} queued); {Holders(group)}"));
             }
         }
 
@@ -143,7 +146,7 @@ internal sealed class SessionAccounting
         ", ",
         pair.Select(s => string.Create(
             CultureInfo.InvariantCulture,
-            $"{(s.IsClient ? "client" : "server")} holds {s.Engine.Held.Leases} leases ({s.Engine.Held.Slices} slices) on {s.Engine.ActiveStreamCount} streams, released #{s.Engine.ReleaseOrder} with {s.Engine.SlicesQueuedAtRelease} slices queued, {s.Engine.Buffer.FreeSlicesAtUnmap} free at unmap")));
+            $"{(s.IsClient ? "client" : "server")} holds {s.Engine.Held.Leases} leases ({s.Engine.Held.Slices} slices) on {s.Engine.ActiveStreamCount} streams, released #{s.Engine.ReleaseOrder} with {s.Engine.SlicesQueuedAtRelease} slices queued, {s.Engine.Buffer.FreeSlicesAtUnmap} free at unmap #{s.Engine.Buffer.UnmapOrder}")));
 
     private string[] HeldByName()
     {
