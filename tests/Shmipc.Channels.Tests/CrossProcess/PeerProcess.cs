@@ -211,6 +211,16 @@ public sealed class PeerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the peer's stdin: a peer waiting for a command ends (as at <see cref="DisposeAsync"/>, without the wait).</summary>
+    public void CloseInput()
+    {
+        Log("stdin closed");
+        lock (_stdinLock)
+        {
+            _process.StandardInput.Close();
+        }
+    }
+
     /// <summary>SIGKILL, now (<see cref="Process.Kill(bool)"/> sends SIGKILL on Linux).</summary>
     public void KillNow()
     {
