@@ -131,9 +131,8 @@ public sealed class TcpTests : IDisposable
             var pending = ReadUntilFailureAsync(stream, cts.Token);
             Assert.False(pending.IsCompleted);
 
-            var killedAt = Stopwatch.GetTimestamp();
-            server.KillNow();
-            await AssertFailedAfterKillAsync(pending, killedAt, cts.Token);
+            var kill = server.KillNow();
+            await AssertFailedAfterKillAsync(pending, kill, cts.Token);
             var completion = await Assert.ThrowsAsync<ShmipcException>(() => session.Completion.WaitAsync(cts.Token));
             Assert.Equal(ShmipcErrorCode.PeerClosed, completion.ErrorCode);
             await stream.DisposeAsync();
@@ -162,9 +161,8 @@ public sealed class TcpTests : IDisposable
             var pending = ReadUntilFailureAsync(stream, cts.Token);
             Assert.False(pending.IsCompleted);
 
-            var killedAt = Stopwatch.GetTimestamp();
-            client.Process.KillNow();
-            await AssertFailedAfterKillAsync(pending, killedAt, cts.Token);
+            var kill = client.Process.KillNow();
+            await AssertFailedAfterKillAsync(pending, kill, cts.Token);
             var completion = await Assert.ThrowsAsync<ShmipcException>(() => client.Session.Completion.WaitAsync(cts.Token));
             Assert.Equal(ShmipcErrorCode.PeerClosed, completion.ErrorCode);
             await stream.DisposeAsync();
@@ -293,13 +291,12 @@ public sealed class TcpTests : IDisposable
         }
     }
 
-    private static async Task AssertFailedAfterKillAsync(Task<(ChannelClosedException Failure, long FailedAt)> pending, long killedAt, CancellationToken cancellationToken)
+    private static async Task AssertFailedAfterKillAsync(Task<(ChannelClosedException Failure, long FailedAt)> pending, PeerKill kill, CancellationToken cancellationToken)
     {
         var (failure, failedAt) = await pending.WaitAsync(cancellationToken);
         var inner = Assert.IsType<ShmipcException>(failure.InnerException);
         Assert.Equal(ShmipcErrorCode.PeerClosed, inner.ErrorCode);
-        var delay = Stopwatch.GetElapsedTime(killedAt, failedAt);
-        Assert.True(delay < DetectionBound, $"the pending read failed {delay.TotalMilliseconds:0} ms after the kill");
+        await kill.AssertWithinAsync(failedAt, DetectionBound, "the pending read failed");
     }
 
     /// <summary>A <c>serve --tcp</c> peer on a free loopback port, and that port.</summary>
