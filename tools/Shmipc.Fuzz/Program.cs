@@ -1,0 +1,3 @@
+using Shmipc.Fuzz;
+
+return FuzzCommand.Run(args, Console.Out, Console.Error);
