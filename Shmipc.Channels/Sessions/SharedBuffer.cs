@@ -12,9 +12,9 @@ namespace Shmipc.Channels.Sessions;
 // created, deletes the file). Registries remove the entry under their own lock before the final Release.
 internal sealed unsafe class SharedBuffer
 {
+    private static long s_unmapOrder;
     private readonly Action<SharedBuffer>? _onLastRelease;
     private int _refs = 1;
-    private static long s_unmapOrder;
     private long _freeSlicesAtUnmap = -1;
     private long _unmapOrder;
 

@@ -83,6 +83,7 @@ public sealed class AsStreamPeerCrashTests : IDisposable
             var (early, earlyFailure, _) = await reader;
             Assert.Fail($"the read failed after {early} bytes, before the kill: {earlyFailure}");
         }
+
         var kill = peer.KillNow();
 
         var (read, failure, failedAt) = await reader.WaitAsync(cts.Token);

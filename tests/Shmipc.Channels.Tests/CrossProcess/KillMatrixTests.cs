@@ -230,7 +230,7 @@ public sealed class KillMatrixTests : IDisposable
             foreach (var operation in pending)
             {
                 var (failure, at) = await operation.WaitAsync(Timeout, cancellationToken);
-                var error = CauseOf(failure);
+                var error = FailureCause.Of(failure);
                 _output.WriteLine($"[matrix] {error.ErrorCode}: {error.Message}");
                 if (moment == Moment.Handshake)
                 {
@@ -374,28 +374,6 @@ public sealed class KillMatrixTests : IDisposable
             Messages.Verify(data, CrashMidwayMessageSize, PayloadPattern.SequenceSeed(sequence, stream.Id), $"message #{sequence} of stream {stream.Id}");
             sequence++;
         };
-    }
-
-    /// <summary>
-    /// The cause a failed operation reports: its <see cref="ShmipcException"/> (itself or inside a closed channel's
-    /// exception); for a write refused because the session is closed (<see cref="ShmipcErrorCode.SessionClosed"/>), the
-    /// session's close reason, which that exception carries inside and repeats in its message.
-    /// </summary>
-    private static ShmipcException CauseOf(Exception failure)
-    {
-        var error = failure switch
-        {
-            ShmipcException e => e,
-            ChannelClosedException { InnerException: ShmipcException e } => e,
-            _ => throw new Xunit.Sdk.XunitException($"the operation ended with {failure.GetType().Name} rather than a ShmipcException: {failure}"),
-        };
-        if (error is { ErrorCode: ShmipcErrorCode.SessionClosed, InnerException: ShmipcException reason })
-        {
-            Assert.Contains(reason.Message, error.Message, StringComparison.Ordinal);
-            return reason;
-        }
-
-        return error;
     }
 
     /// <summary>Runs <paramref name="operation"/> and returns what it ended with and when.</summary>

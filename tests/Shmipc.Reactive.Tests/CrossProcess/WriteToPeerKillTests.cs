@@ -53,11 +53,8 @@ public class WriteToPeerKillTests(ITestOutputHelper output)
         var error = Assert.IsType<ShmipcException>(failure);
         Assert.True(elapsed < StopBound, $"WriteTo failed {elapsed.TotalMilliseconds:0} ms after the kill");
 
-        // The cause is the peer's death, in one of two shapes depending on where the writer was when the session
-        // failed: a write that met the dead connection throws PeerClosed itself; a Rent after the session had failed
-        // throws its documented SessionClosed with the PeerClosed cause inside.
-        var cause = error.ErrorCode == ShmipcErrorCode.SessionClosed && error.InnerException is ShmipcException inner ? inner : error;
-        Assert.Equal(ShmipcErrorCode.PeerClosed, cause.ErrorCode);
+        // A write that met the dead connection throws PeerClosed; a Rent after the session failed, SessionClosed with it.
+        Assert.Equal(ShmipcErrorCode.PeerClosed, FailureCause.Of(error).ErrorCode);
 
         await Task.Delay(200, cts.Token);
         Assert.True(Volatile.Read(ref pushed) - stoppedAt <= 1, $"the source kept running after WriteTo ended ({stoppedAt} → {Volatile.Read(ref pushed)})");
