@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using Microsoft.Extensions.ObjectPool;
 using Shmipc.Channels.Memory;
 
 namespace Shmipc.Channels.Sessions;
@@ -22,16 +21,13 @@ namespace Shmipc.Channels.Sessions;
 //   once per core created, not per message; cores in the pool are reachable and never finalized. Every Memory or
 //   ReadOnlySequence handed out goes through a NativeMemoryManager that references its core, so a core is not
 //   collected while the user still holds a view of its bytes. A core the pool discards (pool full) is Kind None and
-//   its finalizer does nothing.
+//   its finalizer is suppressed (LeaseCorePool, which also explains the pool's bound).
 // - The session counts held leases and slices (Session.CountHeld): a core adds what it takes and removes exactly
 //   that (_counted, _countedSlices) when it is released, detached or reclaimed.
 internal sealed unsafe class LeaseCore : IBufferWriter<byte>
 {
     private const int SliceHeaderSize = 20;
     private const int MinHeapChunk = 4096;
-
-    private static readonly ObjectPool<LeaseCore> s_pool =
-        new DefaultObjectPoolProvider { MaximumRetained = 4096 }.Create(new Policy());
 
     private uint[] _slices = new uint[4];
     private uint[] _data = new uint[4];
@@ -70,7 +66,18 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
     /// </summary>
     public bool NeedsSlices => _heap is not null && !_oversize && _heapLength <= Buffer!.Manager.CapacityInBytes;
 
-    public static LeaseCore Rent() => s_pool.Get();
+    public static LeaseCore Rent() => LeaseCorePool.Shared.Rent();
+
+    /// <summary>
+    /// The pool drops this idle core for good: its leak finalizer would find Kind None and do nothing, so it is taken off
+    /// the finalizer queue.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA1816:Dispose methods should call SuppressFinalize", Justification = "The finalizer is the leak check of a rented core, not a Dispose pattern; a core dropped idle has nothing to check.")]
+    public void Discard()
+    {
+        Debug.Assert(Kind == LeaseKind.None);
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>Starts a received shared-memory message; the caller adds the validated slices.</summary>
     public void BeginReceived(Session session, SharedBuffer buffer, uint streamId)
@@ -125,7 +132,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         Debug.Assert(Kind == LeaseKind.None);
         if (!buffer.TryAddRef())
         {
-            s_pool.Return(this);
+            LeaseCorePool.Shared.Return(this);
             return false;
         }
 
@@ -390,7 +397,7 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
             m.Reset(null, 0);
         }
 
-        s_pool.Return(this);
+        LeaseCorePool.Shared.Return(this);
     }
 
     private ReadOnlySequence<byte> BuildSequence()
@@ -593,12 +600,5 @@ internal sealed unsafe class LeaseCore : IBufferWriter<byte>
         {
             // Nothing more can be done for this lease; the session and the process go on.
         }
-    }
-
-    private sealed class Policy : IPooledObjectPolicy<LeaseCore>
-    {
-        public LeaseCore Create() => new();
-
-        public bool Return(LeaseCore obj) => obj.Kind == LeaseKind.None;
     }
 }

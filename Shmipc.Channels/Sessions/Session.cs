@@ -183,6 +183,11 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     {
         ShmipcLog.SessionOpened(Logger, Name, IsClient ? "client" : "server", Version);
         Metrics.Attach(ReadGauges);
+
+        // Before the first delivery: the lease pool may keep as many cores as this session's inputs may hold.
+        var share = Options.ReceiveBudgetMessages;
+        LeaseCorePool.Shared.AddSession(share);
+        Volatile.Write(ref _poolShare, share);
         ShmipcReactor.Shared.Register(this);
     }
 
@@ -284,6 +289,11 @@ internal sealed partial class Session : IReactorHandler, IDisposable
     }
 
     private int _released;
+
+    // The lease pool capacity Start added for this session, kept so ReleaseResources takes back exactly that, once,
+    // whatever happens to the (mutable) options meanwhile.
+    private int _poolShare;
+
     private static long s_releaseOrder;
     private long _slicesQueuedAtRelease = -1;
     private long _releaseOrder;
@@ -319,6 +329,12 @@ internal sealed partial class Session : IReactorHandler, IDisposable
         }
 
         Buffer.Release();
+        if (Interlocked.Exchange(ref _poolShare, 0) is var share and > 0)
+        {
+            // The reactor calls us no more, so no more received cores: drop what the pool kept for this session.
+            LeaseCorePool.Shared.RemoveSession(share);
+        }
+
         Metrics.Detach(CloseReason);
         _onClosed?.Invoke(this);
         if (CloseReason is { } reason)

@@ -80,10 +80,13 @@ internal static class PingPongServer
 
         var stats = new EchoStats();
         // SHMIPC_BENCH_ALLOC_TRACE=1: sample this child's allocations by type and thread (GCAllocationTick) and print
-        // them to stderr at the end, to find what a "server B/msg" figure is made of.
-        using var allocationTrace = Environment.GetEnvironmentVariable("SHMIPC_BENCH_ALLOC_TRACE") == "1"
-            ? new Micro.AllocationTickListener { Recording = true }
+        // them to stderr at the end, to find what a "server B/msg" figure is made of. =measured: only between the two
+        // ALLOC requests around each measured part (warm-ups, JIT and session set-up left out).
+        var traceMode = Environment.GetEnvironmentVariable("SHMIPC_BENCH_ALLOC_TRACE");
+        using var allocationTrace = traceMode is "1" or "measured"
+            ? new Micro.AllocationTickListener { Recording = traceMode == "1" }
             : null;
+        s_measuredTrace = traceMode == "measured" ? allocationTrace : null;
         if (transport == "spin")
         {
             using var layout = SpinLayout.Open(path);
@@ -133,6 +136,9 @@ internal static class PingPongServer
         return stats.Mismatches == 0 ? 0 : 3;
     }
 
+    // SHMIPC_BENCH_ALLOC_TRACE=measured: the listener that records only during measured parts.
+    private static Micro.AllocationTickListener? s_measuredTrace;
+
     private static async Task ReportHandshakeFailuresAsync(ShmipcListener listener)
     {
         await foreach (var failure in listener.HandshakeFailures.ReadAllAsync().ConfigureAwait(false))
@@ -152,6 +158,12 @@ internal static class PingPongServer
         {
             if (line == "ALLOC")
             {
+                if (s_measuredTrace is { } trace)
+                {
+                    // The harness asks right before and right after each measured part: odd requests start, even stop.
+                    trace.Recording = !trace.Recording;
+                }
+
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ALLOC {GC.GetTotalAllocatedBytes(precise: true)}"));
                 Console.Out.Flush();
             }
