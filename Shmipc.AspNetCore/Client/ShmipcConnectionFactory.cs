@@ -11,6 +11,6 @@ internal sealed class ShmipcConnectionFactory(ISessionSource sessions)
     {
         _ = context;
         var session = await sessions.GetSessionAsync(cancellationToken).ConfigureAwait(false);
-        return new DuplexPipeStream(session.OpenStream().AsDuplexPipe());
+        return session.OpenStream().AsStream();
     }
 }

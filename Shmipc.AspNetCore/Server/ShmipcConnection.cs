@@ -8,7 +8,8 @@ using Shmipc.Channels;
 namespace Shmipc.AspNetCore.Server;
 
 /// <summary>One shmipc stream as one Kestrel connection.</summary>
-// Design: Transport is the stream's ShmipcDuplexPipe, used by Kestrel's connection loop only. ConnectionClosed fires
+// Design: Transport is the stream's ShmipcDuplexPipe behind ConnectionInput/ConnectionOutput (a failed session looks
+// to Kestrel like a reset socket, see there), used by Kestrel's connection loop only. ConnectionClosed fires
 // once the peer's input has ended (it closed the stream, or the session failed); Abort ends both directions at once.
 // DisposeAsync, called by Kestrel after it completed both sides of Transport, releases the stream. _closed is never
 // disposed: it has no timer, and the input-completion continuation may still cancel it after DisposeAsync.
@@ -17,12 +18,14 @@ internal sealed class ShmipcConnection : ConnectionContext, IConnectionLifetimeF
     private static long s_lastId;
 
     private readonly ShmipcDuplexPipe _pipe;
+    private readonly ConnectionTransport _transport;
     private readonly CancellationTokenSource _closed = new();
     private int _disposed;
 
     public ShmipcConnection(ShmipcDuplexPipe pipe, ShmipcEndPoint endPoint)
     {
         _pipe = pipe;
+        _transport = new ConnectionTransport(new ConnectionInput(pipe.Input), new ConnectionOutput(pipe.Output, _ => SignalClosed()));
         LocalEndPoint = endPoint;
         RemoteEndPoint = endPoint;
         ConnectionId = $"shmipc-{Interlocked.Increment(ref s_lastId)}";
@@ -49,7 +52,7 @@ internal sealed class ShmipcConnection : ConnectionContext, IConnectionLifetimeF
     /// <inheritdoc />
     public override IDuplexPipe Transport
     {
-        get => _pipe;
+        get => _transport;
         set => throw new NotSupportedException("The transport of a shmipc connection is its stream.");
     }
 

@@ -14,12 +14,14 @@ namespace Shmipc.Channels.Benchmarks.Grpc;
 /// latency one call at a time (p50, p99) and throughput with several calls in flight on one channel (calls/s); then a
 /// server-streaming call (messages/s, MB/s).
 /// </summary>
-/// <remarks>Options: <c>--seconds S</c> per throughput cell (default 2), <c>--concurrency N</c> (default 8), <c>--sizes 64,4096,...</c>.</remarks>
+/// <remarks>Options: <c>--seconds S</c> per throughput cell (default 2), <c>--warmup S</c> per transport (default 4), <c>--concurrency N</c> (default 8), <c>--sizes 64,4096,...</c>, <c>--transports shmipc,unix,tcp</c> (default all), <c>--no-stream</c>, <c>--stream-messages N</c> (default 2000).</remarks>
 internal static class GrpcBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = Option(args, "--seconds", 2.0);
+        var warmup = Option(args, "--warmup", 4.0);
+        var streamMessages = (int)Option(args, "--stream-messages", 2000);
         var concurrency = (int)Option(args, "--concurrency", 8);
         var sizes = OptionList(args, "--sizes") ?? [64, 4096, 65536, 1024 * 1024];
         var dir = Directory.CreateTempSubdirectory("shmipc-grpc-bench-").FullName;
@@ -34,22 +36,39 @@ internal static class GrpcBench
             Console.WriteLine($"gRPC echo server process {server.Id}: shmipc {shmipc}, unix socket {uds}, tcp {tcp}");
             Console.WriteLine($"unary: latency one call at a time; throughput {concurrency} calls in flight on one channel for {seconds:F1} s; {Environment.ProcessorCount} cores, load {LoadAverage()}");
 
-            var transports = new (string Name, Func<GrpcChannel> Create)[]
+            var all = new (string Name, Func<GrpcChannel> Create)[]
             {
                 ("shmipc", () => EchoClientDemo.CreateChannel(shmipc)),
                 ("unix socket", () => CreateUdsChannel(uds)),
                 ("tcp loopback", () => GrpcChannel.ForAddress(tcp, Options(new SocketsHttpHandler { EnableMultipleHttp2Connections = true }))),
             };
+            var only = OptionWords(args, "--transports");
+            var transports = only is null ? all : all.Where(t => only.Contains(t.Name.Split(' ')[0])).ToArray();
+            var streaming = !args.Contains("--no-stream");
+            using var counters = new ShmipcCounters();
 
-            // One warm-up pass over every transport first, so no transport pays the JIT and first-touch costs in its row.
+            // Warm every transport up first, for --warmup seconds each, one call at a time and with calls in flight, small
+            // and large: a short pass leaves tiered JIT compilation (which runs in the background, on one of only two
+            // cores here) to land inside the first measured row, which then pays for it whatever its transport.
             foreach (var (_, create) in transports)
             {
                 using var channel = create();
                 var client = new Echo.EchoClient(channel);
-                var warm = new Payload { Data = ByteString.CopyFrom(new byte[4096]) };
-                for (var i = 0; i < 1000; i++)
+                var until = Stopwatch.StartNew();
+                foreach (var warmSize in new[] { 64, 4096, 65536 })
                 {
-                    await client.UnaryAsync(warm, cancellationToken: cts.Token);
+                    var warm = new Payload { Data = ByteString.CopyFrom(new byte[warmSize]) };
+                    await ThroughputAsync(client, warm, concurrency, TimeSpan.FromSeconds(warmup / 4), cts.Token);
+                    for (var i = 0; i < 200; i++)
+                    {
+                        await client.UnaryAsync(warm, cancellationToken: cts.Token);
+                    }
+                }
+
+                await StreamAsync(client, 2000, cts.Token);
+                while (until.Elapsed.TotalSeconds < warmup)
+                {
+                    await client.UnaryAsync(new Payload { Data = ByteString.CopyFrom(new byte[4096]) }, cancellationToken: cts.Token);
                 }
             }
 
@@ -67,22 +86,24 @@ internal static class GrpcBench
                         await client.UnaryAsync(payload, cancellationToken: cts.Token);
                     }
 
+                    var before = counters.Read();
                     var (p50, p99) = await LatencyAsync(client, payload, latencyCalls, cts.Token);
                     var rate = await ThroughputAsync(client, payload, concurrency, TimeSpan.FromSeconds(seconds), cts.Token);
-                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1}");
+                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1}{Explain(before, counters.Read())}");
                 }
             }
 
-            Console.WriteLine("server streaming: 2000 messages of 4096 bytes (Download)");
-            foreach (var (name, create) in transports)
+            Console.WriteLine($"server streaming: {streamMessages} messages of 4096 bytes (Download)");
+            foreach (var (name, create) in streaming ? transports : [])
             {
                 using var channel = create();
                 var client = new Echo.EchoClient(channel);
                 await StreamAsync(client, 200, cts.Token);
+                var before = counters.Read();
                 var sw = Stopwatch.StartNew();
-                var count = await StreamAsync(client, 2000, cts.Token);
+                var count = await StreamAsync(client, streamMessages, cts.Token);
                 var rate = count / sw.Elapsed.TotalSeconds;
-                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1}   (messages/s)");
+                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1}   (messages/s){Explain(before, counters.Read())}");
             }
 
             await server.StopAsync(cts.Token);
@@ -166,6 +187,14 @@ internal static class GrpcBench
         return received;
     }
 
+    /// <summary>What the shmipc counters of this process did during a row (nothing for the other transports).</summary>
+    private static string Explain((long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived) before, (long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived) after)
+    {
+        var fallback = (after.FallbackWrites - before.FallbackWrites) + (after.FallbackReads - before.FallbackReads);
+        var wakeups = (after.SyncSent - before.SyncSent) + (after.SyncReceived - before.SyncReceived);
+        return fallback == 0 && wakeups == 0 ? "" : $"   fallback msgs {after.FallbackWrites - before.FallbackWrites} out / {after.FallbackReads - before.FallbackReads} in, wake-ups {after.SyncSent - before.SyncSent} out / {after.SyncReceived - before.SyncReceived} in";
+    }
+
     private static string LoadAverage()
     {
         try
@@ -182,6 +211,12 @@ internal static class GrpcBench
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string[]? OptionWords(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1].Split(',') : null;
     }
 
     private static int[]? OptionList(string[] args, string name)
