@@ -16,6 +16,8 @@ namespace Shmipc.Channels.Channels;
 // yields the core on every round and ends early when contended (SpinBackoff), so the producer (the peer, a writer) is
 // not starved on small or busy machines. While it spins the reader drains the session's receive queue itself
 // (Session.TryDrainForReader): the message it waits for reaches it without the reactor and without a thread-pool hop.
+// Session.ReaderSpinStarted/ReaderSpinEnded bracket every spin: while a reader spins it holds the session's working
+// flag (the peer sends no wake-up) and the reactor stays parked, so each process has one spinner, not two.
 // Every lease that leaves the inner channel through this reader is reported to the stream (OnTaken): it leaves the
 // session's receive budget, which may let a paused session read again.
 // With trackOrigins (ShmipcOptions.TrackLeaseOrigins) every lease handed out is stamped with the reader's stack trace,
@@ -121,6 +123,23 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
             return false;
         }
 
+        var session = stream.Session;
+        session.ReaderSpinStarted();
+        var found = false;
+        try
+        {
+            found = Spin(session, cancellationToken);
+        }
+        finally
+        {
+            session.ReaderSpinEnded(parking: !found);
+        }
+
+        return found;
+    }
+
+    private bool Spin(Session session, CancellationToken cancellationToken)
+    {
         var backoff = new SpinBackoff(spinTicks);
         while (!cancellationToken.IsCancellationRequested && !_inner.Completion.IsCompleted)
         {
@@ -133,7 +152,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
 
             // Take the next message from shared memory on this thread rather than wait for the reactor to hand it
             // over (and, once parked, for a thread-pool thread to resume us).
-            if (stream.Session.TryDrainForReader() && _inner.Count > 0)
+            if (session.TryDrainForReader() && _inner.Count > 0)
             {
                 return true;
             }

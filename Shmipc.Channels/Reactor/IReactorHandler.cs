@@ -35,6 +35,12 @@ internal interface IReactorHandler
     /// <returns>true when the queue is empty and the flag is clear; false when work arrived (the flag stays set).</returns>
     bool TryPark();
 
+    /// <summary>
+    /// Whether a reader of this handler spins on its receive queue right now (it drains the queue itself and holds the
+    /// working flag): the reactor then neither spins nor clears that flag, and parks with a short timeout instead.
+    /// </summary>
+    bool ReadersSpinning { get; }
+
     /// <summary>How long the reactor should keep spinning after this handler's last work, in Stopwatch ticks (0 = never spin).</summary>
     long SpinTicks { get; }
 

@@ -18,6 +18,12 @@ namespace Shmipc.Channels.Reactor;
 // - The spin after work is bounded by the largest SpinTicks of the handlers and ends early when it is contended
 //   (SpinBackoff: yields that come back late mean other work wants this core), so on a busy machine the reactor parks
 //   (and peers send wake-ups) instead of taking the core from the threads that would produce the next message.
+// - Readers that spin (StreamChannelReader) hold their session's working flag and drain its queue themselves. While
+//   any does, the reactor neither spins (it would take a core from them or from the peer) nor clears that flag
+//   (TryPark leaves it): it parks with a ReaderHoldTimeoutMs timeout. The reader count is re-checked after _parked is
+//   published, and a reader that changes it (sets a clear flag, or is the last to stop without a message) calls Wake
+//   after the change: a Dekker pair with full fences on both sides, so the reactor either sees the change or is
+//   signalled. docs/ARCHITECTURE.md §4 step 5.
 // - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
 //   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
 // - Writers waiting for queue room are not always woken by the peer (shmipc-go consumers never signal producers; a
@@ -32,6 +38,10 @@ internal sealed class ShmipcReactor
     private const ulong WakeToken = 0;
     private const int EpollPassEvery = 16;
     private const int MaxWaiterPollMs = 50;
+
+    // How long the reactor parks while readers hold working flags: bounds how late a message is dispatched when the
+    // reader that held the flag got its message and went on to other work (it wakes nobody then).
+    private const int ReaderHoldTimeoutMs = 1;
 
     private static readonly Lazy<ShmipcReactor> s_shared = new(() => new ShmipcReactor("shmipc-reactor"));
 
@@ -153,9 +163,13 @@ internal sealed class ShmipcReactor
                 continue;
             }
 
+            // Readers spin on their queues (they drain them and hold the working flags): a spinning reactor would
+            // only take a core from them or from the peer. Park instead, leaving their flags set, with a short timeout.
+            var forReaders = AnyReadersSpinning();
+
             // Yield rather than burn: on a small machine the threads that will produce the next message (readers,
             // the peer process) need this core more than the spin does; a contended spin ends early (SpinBackoff).
-            if (spinning && backoff.TryYield())
+            if (spinning && !forReaders && backoff.TryYield())
             {
                 continue;
             }
@@ -174,18 +188,23 @@ internal sealed class ShmipcReactor
 
             spinning = false;
             Interlocked.Exchange(ref _parked, 1);
-            if (!_commands.IsEmpty)
+
+            // Re-checked after publishing _parked (full fence), as the commands are: a reader that starts spinning
+            // (and finds the flag clear) or the last one to stop changes the count, then calls Wake, which signals only
+            // if it sees _parked == 1; either it does, or this sees the change and decides again.
+            if (!_commands.IsEmpty || forReaders != AnyReadersSpinning())
             {
                 Interlocked.Exchange(ref _parked, 0);
                 continue;
             }
 
-            var timeout = -1;
+            var timeout = forReaders ? ReaderHoldTimeoutMs : -1;
             if (AnyWaiters())
             {
-                timeout = Volatile.Read(ref _waiterPollMs);
+                var poll = Volatile.Read(ref _waiterPollMs);
                 // A CAS, not a write: a reset by WakeForWaiter in between must not be overwritten.
-                Interlocked.CompareExchange(ref _waiterPollMs, Math.Min(timeout * 2, MaxWaiterPollMs), timeout);
+                Interlocked.CompareExchange(ref _waiterPollMs, Math.Min(poll * 2, MaxWaiterPollMs), poll);
+                timeout = timeout < 0 ? poll : Math.Min(timeout, poll);
             }
 
             var n = _epoll.Wait(_events, timeout);
@@ -313,6 +332,19 @@ internal sealed class ShmipcReactor
                 Guard(_list[i], static h => h.EnterSpin());
             }
         }
+    }
+
+    private bool AnyReadersSpinning()
+    {
+        foreach (var h in _list)
+        {
+            if (h.ReadersSpinning)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool AnyWaiters()

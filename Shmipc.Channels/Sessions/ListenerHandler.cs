@@ -12,6 +12,8 @@ internal sealed class ListenerHandler(SocketFd socket, Action<SocketFd> onAccept
 
     public bool HasWaiters => false;
 
+    public bool ReadersSpinning => false;
+
     public long SpinTicks => 0;
 
     public bool OnReady(uint events)

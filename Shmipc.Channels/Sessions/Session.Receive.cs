@@ -22,10 +22,14 @@ internal sealed partial class Session
     // (TryDrainForReader). Released resources are freed under it too, so a reader never walks an unmapped queue.
     private readonly Lock _receiveLock = new();
 
-    // Bumped by readers that drained the queue: the reactor counts it as its own work (it keeps spinning, so the
-    // working flag stays set and the peer's writers send no wake-ups while readers take the traffic).
+    // Bumped by readers that drained the queue. Once they have stopped spinning, the reactor counts it as its own work
+    // (it spins on, so the working flag stays set while readers that come back quickly take the traffic); while they
+    // spin, it does not (it stays parked and they hold the flag).
     private int _readerDrains;
     private int _readerDrainsSeen;
+
+    // Readers spinning on this session's receive queue now (StreamChannelReader.SpinUntilAvailable).
+    private int _spinningReaders;
 
     /// <summary>Reactor: drain the receive queue and release writers waiting for room.</summary>
     bool IReactorHandler.Poll()
@@ -35,14 +39,16 @@ internal sealed partial class Session
             return false;
         }
 
+        var readersSpinning = Volatile.Read(ref _spinningReaders) > 0;
         if (!_receiveLock.TryEnter())
         {
-            // A reader is draining the queue right now: that is work in progress, come back on the next pass.
-            return true;
+            // A reader is draining the queue right now: work in progress, come back on the next pass (or, while
+            // readers spin, leave the queue to them: the reactor would only take their core).
+            return !readersSpinning;
         }
 
         var drains = Volatile.Read(ref _readerDrains);
-        var work = drains != _readerDrainsSeen;
+        var work = drains != _readerDrainsSeen && !readersSpinning;
         _readerDrainsSeen = drains;
         _inReactorCallback = true;
         try
@@ -100,6 +106,49 @@ internal sealed partial class Session
     /// reactor's, which also keeps reading the socket. A drain that found the queue full tells the peer (SignalRoom), as
     /// the reactor's does. Never blocks: if the reactor or another reader holds the receive side, false.
     /// </remarks>
+    /// <summary>
+    /// Reader thread: a reader starts spinning for its next message. While any reader spins, it holds the receive
+    /// queue's working flag (so the peer sends no wake-up for the message it waits for) and the reactor stays parked.
+    /// </summary>
+    public void ReaderSpinStarted()
+    {
+        Interlocked.Increment(ref _spinningReaders);
+        if (!IsClosed && !Budget.IsPaused && _receiveLock.TryEnter())
+        {
+            try
+            {
+                // The flag was clear: the reactor parked without a timeout (it cleared the flags). It must learn
+                // that a reader holds the flag now, or a message the reader does not take (another stream's, a new
+                // stream) would wait for a wake-up the peer no longer sends. Once per idle → busy change.
+                if (Volatile.Read(ref _released) == 0 && _recvQueue.MarkWorking())
+                {
+                    ShmipcReactor.Shared.Wake();
+                }
+            }
+            finally
+            {
+                _receiveLock.Exit();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reader thread: a spin ended. <paramref name="parking"/>: the reader found nothing and is about to park; the last
+    /// spinning reader to park wakes the reactor, which clears the working flag (with the re-check of docs/PROTOCOL.md
+    /// §6) and takes over the queue. A reader that found its message does not: it is likely to spin again soon, and a
+    /// reactor parked for readers re-checks within ReaderHoldTimeoutMs anyway.
+    /// </summary>
+    public void ReaderSpinEnded(bool parking)
+    {
+        if (Interlocked.Decrement(ref _spinningReaders) == 0 && parking)
+        {
+            ShmipcReactor.Shared.Wake();
+        }
+    }
+
+    /// <inheritdoc />
+    bool IReactorHandler.ReadersSpinning => Volatile.Read(ref _spinningReaders) > 0;
+
     public bool TryDrainForReader()
     {
         if (IsClosed || Budget.IsPaused || !_receiveLock.TryEnter())

@@ -453,7 +453,8 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     // Paused: the queue is not drained, so keep the working flag as it is (set, the peer sends no SyncEvents we would
     // not read anyway); Poll drains again after the resume and a later TryPark clears it.
-    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || _recvQueue.MarkNotWorking();
+    // Spinning readers: they hold the flag and drain the queue; the reactor parks (with a timeout) and leaves it set.
+    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || Volatile.Read(ref _spinningReaders) > 0 || _recvQueue.MarkNotWorking();
 
     void IReactorHandler.OnFault(Exception error) =>
         Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));
