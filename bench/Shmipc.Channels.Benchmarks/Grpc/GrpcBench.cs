@@ -34,7 +34,7 @@ internal static class GrpcBench
             await server.WaitReadyAsync(cts.Token);
             var tcp = server.TcpAddress ?? throw new InvalidOperationException("the server printed no TCP address");
             Console.WriteLine($"gRPC echo server process {server.Id}: shmipc {shmipc}, unix socket {uds}, tcp {tcp}");
-            Console.WriteLine($"unary: latency one call at a time; throughput {concurrency} calls in flight on one channel for {seconds:F1} s; {Environment.ProcessorCount} cores, load {LoadAverage()}");
+            Console.WriteLine($"unary: latency one call at a time; throughput {concurrency} calls in flight on one channel for {seconds:F1} s; warm-up {warmup:F0} s per transport; {Environment.ProcessorCount} cores, load {LoadAverage()}");
 
             var all = new (string Name, Func<GrpcChannel> Create)[]
             {
@@ -72,7 +72,7 @@ internal static class GrpcBench
                 }
             }
 
-            Console.WriteLine($"{"size",8} {"transport",-13} {"p50 µs",10} {"p99 µs",10} {"calls/s",10} {"MB/s",8}");
+            Console.WriteLine($"{"size",8} {"transport",-13} {"p50 µs",10} {"p99 µs",10} {"calls/s",10} {"MB/s",8} {"CPU µs",9}   (CPU: both processes, user + system, per call while 8 are in flight)");
             foreach (var size in sizes)
             {
                 foreach (var (name, create) in transports)
@@ -88,8 +88,11 @@ internal static class GrpcBench
 
                     var before = counters.Read();
                     var (p50, p99) = await LatencyAsync(client, payload, latencyCalls, cts.Token);
+                    var cpu = Cpu(server.Id);
+                    var sw = Stopwatch.StartNew();
                     var rate = await ThroughputAsync(client, payload, concurrency, TimeSpan.FromSeconds(seconds), cts.Token);
-                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1}{Explain(before, counters.Read())}");
+                    var cpuPerCall = (Cpu(server.Id) - cpu).TotalMicroseconds / (rate * sw.Elapsed.TotalSeconds);
+                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1} {cpuPerCall,9:F1}{Explain(before, counters.Read())}");
                 }
             }
 
@@ -100,10 +103,12 @@ internal static class GrpcBench
                 var client = new Echo.EchoClient(channel);
                 await StreamAsync(client, 200, cts.Token);
                 var before = counters.Read();
+                var cpu = Cpu(server.Id);
                 var sw = Stopwatch.StartNew();
                 var count = await StreamAsync(client, streamMessages, cts.Token);
                 var rate = count / sw.Elapsed.TotalSeconds;
-                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1}   (messages/s){Explain(before, counters.Read())}");
+                var cpuPerMessage = (Cpu(server.Id) - cpu).TotalMicroseconds / count;
+                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1} {cpuPerMessage,9:F1}   (messages/s, CPU µs/message){Explain(before, counters.Read())}");
             }
 
             await server.StopAsync(cts.Token);
@@ -193,6 +198,14 @@ internal static class GrpcBench
         var fallback = (after.FallbackWrites - before.FallbackWrites) + (after.FallbackReads - before.FallbackReads);
         var wakeups = (after.SyncSent - before.SyncSent) + (after.SyncReceived - before.SyncReceived);
         return fallback == 0 && wakeups == 0 ? "" : $"   fallback msgs {after.FallbackWrites - before.FallbackWrites} out / {after.FallbackReads - before.FallbackReads} in, wake-ups {after.SyncSent - before.SyncSent} out / {after.SyncReceived - before.SyncReceived} in";
+    }
+
+    /// <summary>User + system CPU of this process and the server process (/proc, clock-tick resolution).</summary>
+    private static TimeSpan Cpu(int serverPid)
+    {
+        using var self = Process.GetCurrentProcess();
+        using var server = Process.GetProcessById(serverPid);
+        return self.TotalProcessorTime + server.TotalProcessorTime;
     }
 
     private static string LoadAverage()
