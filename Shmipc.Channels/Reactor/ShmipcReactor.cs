@@ -334,24 +334,15 @@ internal sealed class ShmipcReactor
         }
     }
 
-    private bool AnyReadersSpinning()
+    private bool AnyReadersSpinning() => Any(static h => h.ReadersSpinning);
+
+    private bool AnyWaiters() => Any(static h => h.HasWaiters);
+
+    private bool Any(Func<IReactorHandler, bool> predicate)
     {
         foreach (var h in _list)
         {
-            if (h.ReadersSpinning)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private bool AnyWaiters()
-    {
-        foreach (var h in _list)
-        {
-            if (h.HasWaiters)
+            if (predicate(h))
             {
                 return true;
             }

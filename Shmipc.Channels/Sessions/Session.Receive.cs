@@ -96,17 +96,6 @@ internal sealed partial class Session
     }
 
     /// <summary>
-    /// Reader thread: a reader that waits for its next message drains the receive queue itself, so the message does not
-    /// travel reactor → channel → thread pool → reader (docs/ARCHITECTURE.md §7). Other streams' messages popped on the
-    /// way go into their inputs as the reactor would put them there (their readers resume on the thread pool).
-    /// </summary>
-    /// <returns>true when it delivered at least one element.</returns>
-    /// <remarks>
-    /// Only the plain case: an open session with room in its receive budget; a paused budget (epoll re-arming) stays the
-    /// reactor's, which also keeps reading the socket. A drain that found the queue full tells the peer (SignalRoom), as
-    /// the reactor's does. Never blocks: if the reactor or another reader holds the receive side, false.
-    /// </remarks>
-    /// <summary>
     /// Reader thread: a reader starts spinning for its next message. While any reader spins, it holds the receive
     /// queue's working flag (so the peer sends no wake-up for the message it waits for) and the reactor stays parked.
     /// </summary>
@@ -149,6 +138,23 @@ internal sealed partial class Session
     /// <inheritdoc />
     bool IReactorHandler.ReadersSpinning => Volatile.Read(ref _spinningReaders) > 0;
 
+    /// <summary>
+    /// Whether this side's receive queue holds the working flag now (clear: the reactor has cleared it to park without
+    /// a timeout, and no reader spins). For tests, on an open session only: it reads the queue mapping.
+    /// </summary>
+    internal bool ReceiveQueueWorking => Volatile.Read(ref _released) == 0 && _recvQueue.IsWorking;
+
+    /// <summary>
+    /// Reader thread: a reader that waits for its next message drains the receive queue itself, so the message does not
+    /// travel reactor → channel → thread pool → reader (docs/ARCHITECTURE.md §7). Other streams' messages popped on the
+    /// way go into their inputs as the reactor would put them there (their readers resume on the thread pool).
+    /// </summary>
+    /// <returns>true when it delivered at least one element.</returns>
+    /// <remarks>
+    /// Only the plain case: an open session with room in its receive budget; a paused budget (epoll re-arming) stays the
+    /// reactor's, which also keeps reading the socket. A drain that found the queue full tells the peer (SignalRoom), as
+    /// the reactor's does. Never blocks: if the reactor or another reader holds the receive side, false.
+    /// </remarks>
     public bool TryDrainForReader()
     {
         if (IsClosed || Budget.IsPaused || !_receiveLock.TryEnter())

@@ -92,7 +92,7 @@ internal static class GrpcBench
                     var sw = Stopwatch.StartNew();
                     var rate = await ThroughputAsync(client, payload, concurrency, TimeSpan.FromSeconds(seconds), cts.Token);
                     var cpuPerCall = (Cpu(server.Id) - cpu).TotalMicroseconds / (rate * sw.Elapsed.TotalSeconds);
-                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1} {cpuPerCall,9:F1}{Explain(before, counters.Read())}");
+                    Console.WriteLine($"{size,8} {name,-13} {p50,10:F1} {p99,10:F1} {rate,10:F0} {rate * size * 2 / 1e6,8:F1} {cpuPerCall,9:F1}{counters.Since(before)}");
                 }
             }
 
@@ -108,7 +108,7 @@ internal static class GrpcBench
                 var count = await StreamAsync(client, streamMessages, cts.Token);
                 var rate = count / sw.Elapsed.TotalSeconds;
                 var cpuPerMessage = (Cpu(server.Id) - cpu).TotalMicroseconds / count;
-                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1} {cpuPerMessage,9:F1}   (messages/s, CPU µs/message){Explain(before, counters.Read())}");
+                Console.WriteLine($"{"4096",8} {name,-13} {"",10} {"",10} {rate,10:F0} {rate * 4096 / 1e6,8:F1} {cpuPerMessage,9:F1}   (messages/s, CPU µs/message){counters.Since(before)}");
             }
 
             await server.StopAsync(cts.Token);
@@ -192,14 +192,6 @@ internal static class GrpcBench
         return received;
     }
 
-    /// <summary>What the shmipc counters of this process did during a row (nothing for the other transports).</summary>
-    private static string Explain((long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived) before, (long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived) after)
-    {
-        var fallback = (after.FallbackWrites - before.FallbackWrites) + (after.FallbackReads - before.FallbackReads);
-        var wakeups = (after.SyncSent - before.SyncSent) + (after.SyncReceived - before.SyncReceived);
-        return fallback == 0 && wakeups == 0 ? "" : $"   fallback msgs {after.FallbackWrites - before.FallbackWrites} out / {after.FallbackReads - before.FallbackReads} in, wake-ups {after.SyncSent - before.SyncSent} out / {after.SyncReceived - before.SyncReceived} in";
-    }
-
     /// <summary>User + system CPU of this process and the server process (/proc, clock-tick resolution).</summary>
     private static TimeSpan Cpu(int serverPid)
     {
@@ -232,11 +224,6 @@ internal static class GrpcBench
         return i >= 0 && i + 1 < args.Length ? args[i + 1].Split(',') : null;
     }
 
-    private static int[]? OptionList(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length
-            ? args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : null;
-    }
+    private static int[]? OptionList(string[] args, string name) =>
+        OptionWords(args, name)?.Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 }

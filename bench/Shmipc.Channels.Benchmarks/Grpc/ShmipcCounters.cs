@@ -36,9 +36,20 @@ internal sealed class ShmipcCounters : IDisposable
         _listener.Start();
     }
 
-    /// <summary>The counts so far: fallback messages sent and received, wake-ups sent and received.</summary>
-    public (long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived) Read() =>
-        (Interlocked.Read(ref _fallbackWrites), Interlocked.Read(ref _fallbackReads), Interlocked.Read(ref _syncSent), Interlocked.Read(ref _syncReceived));
+    /// <summary>The counts so far.</summary>
+    public Snapshot Read() =>
+        new(Interlocked.Read(ref _fallbackWrites), Interlocked.Read(ref _fallbackReads), Interlocked.Read(ref _syncSent), Interlocked.Read(ref _syncReceived));
+
+    /// <summary>What the counters did since <paramref name="before"/>, as a row suffix (empty when nothing, as for the other transports).</summary>
+    public string Since(Snapshot before)
+    {
+        var now = Read();
+        var d = new Snapshot(now.FallbackWrites - before.FallbackWrites, now.FallbackReads - before.FallbackReads, now.SyncSent - before.SyncSent, now.SyncReceived - before.SyncReceived);
+        return d == default ? "" : $"   fallback msgs {d.FallbackWrites} out / {d.FallbackReads} in, wake-ups {d.SyncSent} out / {d.SyncReceived} in";
+    }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>Fallback messages sent and received, wake-up frames sent and received.</summary>
+    public readonly record struct Snapshot(long FallbackWrites, long FallbackReads, long SyncSent, long SyncReceived);
 }

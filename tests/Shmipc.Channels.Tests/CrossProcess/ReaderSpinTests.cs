@@ -36,10 +36,9 @@ public sealed class ReaderSpinTests
         {
             var stream = session.OpenStream();
 
-            // Not a synchronisation: idle time (longer than the Latency spin budget, 2 ms) so this process's reactor
-            // has cleared the flag and parked without a timeout when the reader starts spinning: the state in which
-            // the reader's claim on the flag must reach the reactor.
-            await Task.Delay(5, cts.Token);
+            // Wait until this process's reactor has cleared the flag (it parks without a timeout then): the state in
+            // which the reader's claim on the flag must reach the reactor.
+            await WaitUntilFlagClearAsync(session, round, cts.Token);
             await Messages.RoundTripAsync(stream, 64, (uint)round, cts.Token);
 
             await _fixture.EchoServerPeer.CommandAsync($"close {session.Name} {stream.Id}", $"CLOSED {session.Name} {stream.Id}", CrossProcessFixture.Timeout);
@@ -57,5 +56,15 @@ public sealed class ReaderSpinTests
         }
 
         await session.DisposeAsync();
+    }
+
+    private static async Task WaitUntilFlagClearAsync(ShmipcSession session, int round, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (session.Engine.ReceiveQueueWorking)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"round {round}: the idle reactor did not clear its working flag within {Bound.TotalSeconds} s");
+            await Task.Delay(1, cancellationToken);
+        }
     }
 }

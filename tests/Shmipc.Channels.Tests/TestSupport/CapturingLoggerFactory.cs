@@ -3,8 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Shmipc.Channels.Tests.TestSupport;
 
-/// <summary>A logger factory that keeps every line (level, category and formatted message) for assertions.</summary>
-public sealed class CapturingLoggerFactory : ILoggerFactory
+/// <summary>
+/// A logger factory that keeps every line (level, category and formatted message) for assertions. Also a logger
+/// provider, for hosts that take providers (ASP.NET Core's <c>builder.Logging.AddProvider</c>).
+/// </summary>
+public sealed class CapturingLoggerFactory : ILoggerFactory, ILoggerProvider
 {
     public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Lines { get; } = new();
 
