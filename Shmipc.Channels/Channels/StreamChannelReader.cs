@@ -13,7 +13,7 @@ namespace Shmipc.Channels.Channels;
 /// </summary>
 // Design: a thin wrapper over a single-writer unbounded Channel (the reactor thread writes, user threads read); all
 // state lives in the inner channel. The spin is on the reader's own thread, bounded by spinTicks (0 in LowCpu mode),
-// yields the core on every round and ends early when contended (SpinBackoff), so the producer (the peer, a writer) is
+// pauses (yields now and then) and ends early when contended (SpinBackoff), so the producer (the peer, a writer) is
 // not starved on small or busy machines. While it spins the reader drains the session's receive queue itself
 // (Session.TryDrainForReader): the message it waits for reaches it without the reactor and without a thread-pool hop.
 // Session.ReaderSpinStarted/ReaderSpinEnded bracket every spin: while a reader spins it holds the session's working
@@ -125,6 +125,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
 
         var session = stream.Session;
         session.ReaderSpinStarted();
+        SpinBackoff.Enter();
         var found = false;
         try
         {
@@ -132,6 +133,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
         }
         finally
         {
+            SpinBackoff.Exit();
             session.ReaderSpinEnded(parking: !found);
         }
 

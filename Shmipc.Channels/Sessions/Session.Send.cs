@@ -157,15 +157,23 @@ internal sealed partial class Session
     public async ValueTask WaitForQueueRoomAsync(CancellationToken cancellationToken)
     {
         // A full queue usually has room again within microseconds, as soon as the peer's consumer (spinning, or woken
-        // by our wake-up) pops a batch. So spin first, within the polling mode's budget and yielding (SpinBackoff):
+        // by our wake-up) pops a batch. So spin first, within the polling mode's budget (SpinBackoff):
         // the wait below costs a timeout timer, a linked token source, a waiter and a thread-pool resume, which a
         // sender that outruns its reader would pay every few hundred messages (measured: 8.5 B per message on a
         // one-way stream). Never on the reactor thread, which must not hold up the other sessions.
         if (SpinTicks > 0 && !ShmipcReactor.Shared.IsReactorThread)
         {
             var backoff = new SpinBackoff(SpinTicks);
-            while (!HasQueueRoom && !IsClosed && !cancellationToken.IsCancellationRequested && backoff.TryYield())
+            SpinBackoff.Enter();
+            try
             {
+                while (!HasQueueRoom && !IsClosed && !cancellationToken.IsCancellationRequested && backoff.TryYield())
+                {
+                }
+            }
+            finally
+            {
+                SpinBackoff.Exit();
             }
 
             if (HasQueueRoom)

@@ -84,6 +84,8 @@ internal static class PingPongHarness
                         serverArgs.Add("--on-reactor");
                     }
 
+                    serverArgs.AddRange(mode.SpinArguments());
+
                     if (!options.Prefault)
                     {
                         serverArgs.Add("--no-prefault");

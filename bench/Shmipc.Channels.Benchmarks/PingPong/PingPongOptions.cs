@@ -19,7 +19,9 @@ internal sealed class PingPongOptions
           --mode M              PollingMode of both sides: balanced (default) | latency | lowcpu
           --on-reactor          RunContinuationsOnReactor = true on both sides
           --modes LIST          several shmipc configurations side by side, one server child and column each:
-                                MODE or MODE+reactor, e.g. balanced,latency,balanced+reactor (overrides --mode/--on-reactor)
+                                MODE[+reactor][+yN], e.g. balanced,latency,balanced+reactor (overrides --mode/--on-reactor);
+                                +yN: spins yield the core every N rounds and pause on the others (both processes;
+                                default 64), to compare spin strategies side by side, e.g. latency,latency+y1
           --memfd | --file      shared memory as memfd (default) or /dev/shm files
           --classes C           single (default): one slice class {size, 100%} per payload size, as shmipc-go's bench;
                                 default: shmipc's 8172/32748/131052 classes, large payloads become slice chains

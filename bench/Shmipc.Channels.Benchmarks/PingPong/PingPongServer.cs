@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Shmipc.Channels.Reactor;
 
 namespace Shmipc.Channels.Benchmarks.PingPong;
 
@@ -9,7 +10,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// line on stdin is answered with <c>ALLOC bytes-allocated-so-far</c>), then prints a
 /// <c>STATS verified=… mismatches=… bytes=…</c> line and exits (3 if any request failed its checksum).
 /// </summary>
-/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--no-prefault] [--uds-api async|sync]</c>,
+/// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--rounds-per-yield N] [--no-prefault] [--uds-api async|sync]</c>,
 /// or <c>pingpong-server --transport spin --file PATH</c> (the spin floor, <see cref="SpinServer"/>), or
 /// <c>pingpong-server --transport hog</c> (a CPU hog for <c>pingpong --hog N</c>: one thread that spins until stdin closes).</remarks>
 internal static class PingPongServer
@@ -41,6 +42,9 @@ internal static class PingPongServer
                     break;
                 case "--no-prefault":
                     prefault = false;
+                    break;
+                case "--rounds-per-yield":
+                    SpinTuning.RoundsPerYield = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
                 case "--uds-api":
                     synchronous = args[++i] == "sync";

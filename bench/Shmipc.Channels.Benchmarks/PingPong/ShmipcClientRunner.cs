@@ -68,6 +68,8 @@ internal sealed class ShmipcClientRunner(string socketPath, PingPongOptions opti
 
     public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
     {
+        // This process's spin strategy is process-wide: each configuration sets its own before each of its cells.
+        mode.ApplySpinTuning();
         var result = new CellResult(Name, cell);
         var streamCount = cell.Kind == CellKind.OneWay ? 1 : cell.Streams;
         var streams = new ShmipcStream[streamCount];
