@@ -2,9 +2,10 @@ namespace Shmipc.Channels;
 
 /// <summary>How the reactor, and a reader waiting on <see cref="ShmipcStream.Input"/>, wait for traffic.</summary>
 /// <remarks>
-/// Every spin yields the core on each round and ends early, whatever budget is left, when its yields come back late
-/// (other work wants the core): on a busy machine a spinning waiter would take the core from the thread that is to
-/// produce the message it waits for. It then parks and the producer wakes it.
+/// A spin pauses the core between polls and yields it every few microseconds (on every poll while several threads of
+/// the process spin). It ends early, whatever budget is left, when it loses the core (a poll comes back late: other
+/// work wants the core): on a busy machine a spinning waiter would take the core from the thread that is to produce
+/// the message it waits for. It then parks and the producer wakes it.
 /// </remarks>
 public enum PollingMode
 {

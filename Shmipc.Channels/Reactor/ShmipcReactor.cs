@@ -167,8 +167,8 @@ internal sealed class ShmipcReactor
             // only take a core from them or from the peer. Park instead, leaving their flags set, with a short timeout.
             var forReaders = AnyReadersSpinning();
 
-            // Yield rather than burn: on a small machine the threads that will produce the next message (readers,
-            // the peer process) need this core more than the spin does; a contended spin ends early (SpinBackoff).
+            // Pause, yield now and then, and stop when contended (SpinBackoff): on a small machine the threads that
+            // will produce the next message (readers, the peer process) need this core more than the spin does.
             if (spinning && !forReaders && backoff.TryYield())
             {
                 continue;
