@@ -44,6 +44,8 @@ internal static class PingPongHarness
         var children = new List<ServerProcess>();
         SpinLayout? spinLayout = null;
         var spinPath = $"/dev/shm/shmipc_bench_spin_{Guid.NewGuid():N}";
+        QueueFloorLayout? queueLayout = null;
+        var queuePath = $"/dev/shm/shmipc_bench_queue_{Guid.NewGuid():N}";
         var failed = false;
         var started = DateTime.UtcNow;
         var load = LoadAverage();
@@ -63,6 +65,15 @@ internal static class PingPongHarness
                 var spinChild = await StartChildAsync(children, "spin", ["--transport", "spin", "--file", spinPath]);
                 File.Delete(spinPath); // both processes have it mapped; nothing is left in /dev/shm whatever happens next
                 runners.Add(new SpinRunner(spinLayout, spinChild));
+            }
+
+            var queueSizes = options.CellsBySize().SelectMany(g => g).Where(c => c.Kind == CellKind.PingPong && c.Streams == 1).Select(c => c.Size).ToArray();
+            if (options.RunQueue && queueSizes.Length > 0)
+            {
+                queueLayout = QueueFloorLayout.Create(queuePath, queueSizes);
+                var queueChild = await StartChildAsync(children, QueueFloorRunner.TransportName, ["--transport", "queue", "--file", queuePath]);
+                File.Delete(queuePath); // as the spin file: mapped by both, gone from /dev/shm
+                runners.Add(new QueueFloorRunner(queueLayout, queueChild));
             }
 
             if (options.RunUds)
@@ -173,6 +184,8 @@ internal static class PingPongHarness
 
             spinLayout?.Dispose();
             File.Delete(spinPath);
+            queueLayout?.Dispose();
+            File.Delete(queuePath);
             try
             {
                 directory.Delete(recursive: true);

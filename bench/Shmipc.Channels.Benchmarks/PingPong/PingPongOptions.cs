@@ -29,9 +29,11 @@ internal sealed class PingPongOptions
                                 (default: prefault, i.e. measure the steady state of a long-running process)
           --uds-api A           async (default: await Socket.SendAsync/ReceiveAsync, like the shmipc client) | sync
                                 (one blocking thread per connection)
-          --transports LIST     floor,spin,uds,shmipc (default all): floor = the same copies and checksums in this
-                                process without IPC; spin = two processes spinning on two flags in a /dev/shm file
-                                (one stream, round trips only)
+          --transports LIST     floor,spin,queue,uds,shmipc (default all): floor = the same copies and checksums in
+                                this process without IPC; spin = two processes spinning on two flags in a /dev/shm file
+                                (one stream, round trips only); queue = two processes spinning on shmipc's own
+                                shared-memory structures (IO queues and a buffer region: slice allocation, commit,
+                                element put/pop, recycle) without sessions, streams or channels (one stream, round trips)
           --hog N               start N CPU hog processes (one spinning thread each) for the whole run: the busy-machine
                                 case (their CPU is not counted in the CPU columns)
           --out PREFIX          also write PREFIX.csv and PREFIX.png (latency and throughput vs size)
@@ -70,6 +72,8 @@ internal sealed class PingPongOptions
     public bool RunFloor { get; private set; } = true;
 
     public bool RunSpin { get; private set; } = true;
+
+    public bool RunQueue { get; private set; } = true;
 
     public bool RowPingPong { get; private set; } = true;
 
@@ -177,6 +181,7 @@ internal sealed class PingPongOptions
                     o.RunUds = list.Contains("uds");
                     o.RunFloor = list.Contains("floor");
                     o.RunSpin = list.Contains("spin");
+                    o.RunQueue = list.Contains("queue");
                     break;
                 case "--rows":
                     var rows = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -220,9 +225,9 @@ internal sealed class PingPongOptions
             throw new ArgumentException("--streams: every count must be between 1 and 256");
         }
 
-        if (!o.RunShmipc && !o.RunUds && !o.RunFloor && !o.RunSpin)
+        if (!o.RunShmipc && !o.RunUds && !o.RunFloor && !o.RunSpin && !o.RunQueue)
         {
-            throw new ArgumentException("--transports: name at least one of floor, spin, uds, shmipc");
+            throw new ArgumentException("--transports: name at least one of floor, spin, queue, uds, shmipc");
         }
 
         if (!o.RowPingPong && !o.RowRate && !o.RowOneWay)

@@ -12,6 +12,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// </summary>
 /// <remarks>Usage: <c>pingpong-server --transport shmipc|uds --socket PATH [--mode balanced|latency|lowcpu] [--on-reactor] [--rounds-per-yield N] [--no-prefault] [--uds-api async|sync]</c>,
 /// or <c>pingpong-server --transport spin --file PATH</c> (the spin floor, <see cref="SpinServer"/>), or
+/// <c>pingpong-server --transport queue --file PATH</c> (the queue floor, <see cref="QueueFloorServer"/>), or
 /// <c>pingpong-server --transport hog</c> (a CPU hog for <c>pingpong --hog N</c>: one thread that spins until stdin closes).</remarks>
 internal static class PingPongServer
 {
@@ -76,9 +77,9 @@ internal static class PingPongServer
             return 0;
         }
 
-        if (path is null || transport is not ("shmipc" or "uds" or "spin"))
+        if (path is null || transport is not ("shmipc" or "uds" or "spin" or "queue"))
         {
-            Console.Error.WriteLine("pingpong-server: need --transport shmipc|uds --socket PATH or --transport spin --file PATH");
+            Console.Error.WriteLine("pingpong-server: need --transport shmipc|uds --socket PATH or --transport spin|queue --file PATH");
             return 2;
         }
 
@@ -95,6 +96,15 @@ internal static class PingPongServer
         {
             using var layout = SpinLayout.Open(path);
             var server = new SpinServer(layout, stats);
+            var thread = server.Start();
+            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+            server.Stop();
+            thread.Join();
+        }
+        else if (transport == "queue")
+        {
+            using var layout = QueueFloorLayout.Open(path);
+            var server = new QueueFloorServer(layout, stats);
             var thread = server.Start();
             await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
             server.Stop();
