@@ -134,7 +134,7 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
         finally
         {
             SpinBackoff.Exit();
-            session.ReaderSpinEnded(parking: !found);
+            session.ReaderSpinEnded();
         }
 
         return found;

@@ -20,10 +20,13 @@ namespace Shmipc.Channels.Reactor;
 //   (and peers send wake-ups) instead of taking the core from the threads that would produce the next message.
 // - Readers that spin (StreamChannelReader) hold their session's working flag and drain its queue themselves. While
 //   any does, the reactor neither spins (it would take a core from them or from the peer) nor clears that flag
-//   (TryPark leaves it): it parks with a ReaderHoldTimeoutMs timeout. The reader count is re-checked after _parked is
-//   published, and a reader that changes it (sets a clear flag, or is the last to stop without a message) calls Wake
-//   after the change: a Dekker pair with full fences on both sides, so the reactor either sees the change or is
-//   signalled. docs/ARCHITECTURE.md §4 step 5.
+//   (TryPark leaves it): it parks without a timeout. The last reader to stop gives the flag back itself when it sees
+//   the reactor parked (Session.ReaderSpinEnded: clear, re-check the queue, Wake if a message came in). The reactor
+//   publishes _parked and then re-reads the reader count; the reader decrements the count and then reads _parked:
+//   a Dekker pair with full fences on both sides, so either the reader sees the reactor parked and releases the flag,
+//   or the reactor sees the count change and decides again (and clears the flag in its own TryPark).
+//   docs/ARCHITECTURE.md §4 step 5. (It used to park with a 1 ms timeout instead: those wake-ups preempted the
+//   spinning readers about 500 times a second per process, and the displaced spinners ended up sharing a core.)
 // - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
 //   Interlocked.Exchange and re-checks its queue; a handler that finds work keeps its flag and the reactor spins on.
 // - Writers waiting for queue room are not always woken by the peer (shmipc-go consumers never signal producers; a
@@ -38,10 +41,6 @@ internal sealed class ShmipcReactor
     private const ulong WakeToken = 0;
     private const int EpollPassEvery = 16;
     private const int MaxWaiterPollMs = 50;
-
-    // How long the reactor parks while readers hold working flags: bounds how late a message is dispatched when the
-    // reader that held the flag got its message and went on to other work (it wakes nobody then).
-    private const int ReaderHoldTimeoutMs = 1;
 
     private static readonly Lazy<ShmipcReactor> s_shared = new(() => new ShmipcReactor("shmipc-reactor"));
 
@@ -77,6 +76,9 @@ internal sealed class ShmipcReactor
 
     /// <summary>Whether the caller runs on the reactor thread.</summary>
     public bool IsReactorThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Whether the reactor is parked (or about to park) in epoll_wait; read after a full fence (see Design).</summary>
+    public bool IsParked => Volatile.Read(ref _parked) == 1;
 
     /// <summary>Adds a handler; the reactor starts serving it on its next pass.</summary>
     public void Register(IReactorHandler handler)
@@ -164,7 +166,8 @@ internal sealed class ShmipcReactor
             }
 
             // Readers spin on their queues (they drain them and hold the working flags): a spinning reactor would
-            // only take a core from them or from the peer. Park instead, leaving their flags set, with a short timeout.
+            // only take a core from them or from the peer. Park instead, leaving their flags set: the last reader to
+            // stop releases them (see Design).
             var forReaders = AnyReadersSpinning();
 
             // Pause, yield now and then, and stop when contended (SpinBackoff): on a small machine the threads that
@@ -189,16 +192,16 @@ internal sealed class ShmipcReactor
             spinning = false;
             Interlocked.Exchange(ref _parked, 1);
 
-            // Re-checked after publishing _parked (full fence), as the commands are: a reader that starts spinning
-            // (and finds the flag clear) or the last one to stop changes the count, then calls Wake, which signals only
-            // if it sees _parked == 1; either it does, or this sees the change and decides again.
+            // Re-checked after publishing _parked (full fence), as the commands are: the last reader to stop changes
+            // the count and then reads _parked; either it sees 1 and releases the flags itself, or this sees the change
+            // and decides again. A reader that starts meanwhile changes it too: park leaving its flag then.
             if (!_commands.IsEmpty || forReaders != AnyReadersSpinning())
             {
                 Interlocked.Exchange(ref _parked, 0);
                 continue;
             }
 
-            var timeout = forReaders ? ReaderHoldTimeoutMs : -1;
+            var timeout = -1;
             if (AnyWaiters())
             {
                 var poll = Volatile.Read(ref _waiterPollMs);

@@ -97,7 +97,8 @@ internal sealed partial class Session
 
     /// <summary>
     /// Reader thread: a reader starts spinning for its next message. While any reader spins, it holds the receive
-    /// queue's working flag (so the peer sends no wake-up for the message it waits for) and the reactor stays parked.
+    /// queue's working flag (so the peer sends no wake-up for the message it waits for) and drains the queue, for every
+    /// stream; the reactor stays parked. The last reader to stop gives the flag back (<see cref="ReaderSpinEnded"/>).
     /// </summary>
     public void ReaderSpinStarted()
     {
@@ -106,12 +107,9 @@ internal sealed partial class Session
         {
             try
             {
-                // The flag was clear: the reactor parked without a timeout (it cleared the flags). It must learn
-                // that a reader holds the flag now, or a message the reader does not take (another stream's, a new
-                // stream) would wait for a wake-up the peer no longer sends. Once per idle → busy change.
-                if (Volatile.Read(ref _released) == 0 && _recvQueue.MarkWorking())
+                if (Volatile.Read(ref _released) == 0)
                 {
-                    ShmipcReactor.Shared.Wake();
+                    _recvQueue.MarkWorking();
                 }
             }
             finally
@@ -122,16 +120,37 @@ internal sealed partial class Session
     }
 
     /// <summary>
-    /// Reader thread: a spin ended. <paramref name="parking"/>: the reader found nothing and is about to park; the last
-    /// spinning reader to park wakes the reactor, which clears the working flag (with the re-check of docs/PROTOCOL.md
-    /// §6) and takes over the queue. A reader that found its message does not: it is likely to spin again soon, and a
-    /// reactor parked for readers re-checks within ReaderHoldTimeoutMs anyway.
+    /// Reader thread: a spin ended (the reader found its message, or is about to park). The last spinning reader gives
+    /// the working flag back if the reactor is parked: it clears it with the re-check of docs/PROTOCOL.md §6, so the
+    /// peer's next message brings a wake-up, and wakes the reactor itself if a message came in meanwhile. A running
+    /// reactor needs nothing: it clears the flag when it parks (TryPark).
     /// </summary>
-    public void ReaderSpinEnded(bool parking)
+    public void ReaderSpinEnded()
     {
-        if (Interlocked.Decrement(ref _spinningReaders) == 0 && parking)
+        // Interlocked.Decrement is a full fence before the read of the reactor's parked flag, which the reactor
+        // publishes (full fence) before it re-reads the reader count: either this sees it parked, or it sees no reader.
+        if (Interlocked.Decrement(ref _spinningReaders) != 0 || !ShmipcReactor.Shared.IsParked || !_receiveLock.TryEnter())
         {
-            ShmipcReactor.Shared.Wake();
+            // Readers still spin (the last one releases), the reactor runs (TryPark releases), or the receive side is
+            // busy: the reactor (it runs), or a reader that started since (it spins, and releases when it stops).
+            return;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _released) == 0 && !IsClosed && !Budget.IsPaused && Volatile.Read(ref _spinningReaders) == 0
+                && !_recvQueue.MarkNotWorking())
+            {
+                ShmipcReactor.Shared.Wake(); // a message arrived after the last drain: the reactor takes it
+            }
+        }
+        catch (ShmipcException e)
+        {
+            Close(TruncatedOr(e));
+        }
+        finally
+        {
+            _receiveLock.Exit();
         }
     }
 

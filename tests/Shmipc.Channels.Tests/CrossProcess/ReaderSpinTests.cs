@@ -4,10 +4,11 @@ using Xunit.Abstractions;
 namespace Shmipc.Channels.Tests.CrossProcess;
 
 /// <summary>
-/// A reader that spins for its message holds its receive queue's working flag while the reactor stays parked
-/// (docs/ARCHITECTURE.md §7). The peer sends no wake-up while that flag is set, so once the reader has its message and
-/// stops spinning, the reactor must still learn of what arrives next for nobody's spin: here the peer's close of the
-/// stream, seen only through <c>Input.Completion</c> (which does not spin).
+/// A reader that spins for its message holds its receive queue's working flag while the reactor stays parked, without
+/// a timeout (docs/ARCHITECTURE.md §4 step 5). The peer sends no wake-up while that flag is set, so once the reader has
+/// its message and stops spinning it must give the flag back, or what arrives next for nobody's spin is never
+/// delivered: here the peer's close of the stream, seen only through <c>Input.Completion</c> (which does not spin).
+/// Without the release in Session.ReaderSpinEnded both cases fail in round 0.
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
 public sealed class ReaderSpinTests
@@ -48,7 +49,7 @@ public sealed class ReaderSpinTests
             }
             catch (TimeoutException)
             {
-                Assert.Fail($"round {round} ({mode}): the peer's close was not delivered within {Bound.TotalSeconds} s; it waited for a wake-up the peer did not send, as the working flag was still held for a reader that had stopped spinning");
+                Assert.Fail($"round {round} ({mode}): the peer's close was not delivered within {Bound.TotalSeconds} s; it waited for a wake-up the peer did not send, as the working flag was still held for a reader that had stopped spinning (Session.ReaderSpinEnded)");
             }
 
             Assert.True(stream.IsClosedByPeer);
