@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Shmipc.Channels.Sessions;
 
@@ -112,6 +113,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
     {
         if (_waitingForSlices)
@@ -124,6 +126,7 @@ internal sealed class StreamChannelWriter : ChannelWriter<ShmLease>
         return !IsDone(out _);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ShmLease item, CancellationToken cancellationToken)
     {
         while (true)

@@ -22,9 +22,11 @@ namespace Shmipc.Channels.Reactor;
 //   any does, the reactor neither spins (it would take a core from them or from the peer) nor clears that flag
 //   (TryPark leaves it): it parks without a timeout. The last reader to stop gives the flag back itself when it sees
 //   the reactor parked (Session.ReaderSpinEnded: clear, re-check the queue, Wake if a message came in). The reactor
-//   publishes _parked and then re-reads the reader count; the reader decrements the count and then reads _parked:
-//   a Dekker pair with full fences on both sides, so either the reader sees the reactor parked and releases the flag,
-//   or the reactor sees the count change and decides again (and clears the flag in its own TryPark).
+//   reads _readerEpoch before its park decision, publishes _parked, then re-reads _readerEpoch; a reader that stops
+//   decrements its session's count, bumps _readerEpoch and then reads _parked: a Dekker pair with full fences on both
+//   sides, so either the reader sees the reactor parked and releases the flag, or the reactor sees the epoch change
+//   and decides again (and clears the flag in its own TryPark). The epoch, not the "any reader spinning" answer: one
+//   session's last reader may stop while another session's starts, which leaves that answer unchanged.
 //   docs/ARCHITECTURE.md §4 step 5. (It used to park with a 1 ms timeout instead: those wake-ups preempted the
 //   spinning readers about 500 times a second per process, and the displaced spinners ended up sharing a core.)
 // - The working flags follow docs/PROTOCOL.md §6: EnterSpin sets them (peers then skip SyncEvents), TryPark clears each with
@@ -53,6 +55,10 @@ internal sealed class ShmipcReactor
     private readonly Thread _thread;
     private ulong _nextToken = 1;
     private int _parked;
+
+    // Bumped by every reader that stops spinning (ReaderSpinEnded); read before a park decision and again after _parked
+    // is published (see Design).
+    private long _readerEpoch;
     private long _spinTicks;
 
     // The parked reactor's epoll timeout while writers wait (see Design); other threads only reset it to 1.
@@ -77,8 +83,15 @@ internal sealed class ShmipcReactor
     /// <summary>Whether the caller runs on the reactor thread.</summary>
     public bool IsReactorThread => Thread.CurrentThread == _thread;
 
-    /// <summary>Whether the reactor is parked (or about to park) in epoll_wait; read after a full fence (see Design).</summary>
-    public bool IsParked => Volatile.Read(ref _parked) == 1;
+    /// <summary>
+    /// A reader stopped spinning (after updating its session's reader count): bumps the reader epoch, a full fence, and
+    /// returns whether the reactor is parked, i.e. whether the reader must give its session's working flag back.
+    /// </summary>
+    public bool ReaderSpinEnded()
+    {
+        Interlocked.Increment(ref _readerEpoch);
+        return Volatile.Read(ref _parked) == 1;
+    }
 
     /// <summary>Adds a handler; the reactor starts serving it on its next pass.</summary>
     public void Register(IReactorHandler handler)
@@ -168,6 +181,7 @@ internal sealed class ShmipcReactor
             // Readers spin on their queues (they drain them and hold the working flags): a spinning reactor would
             // only take a core from them or from the peer. Park instead, leaving their flags set: the last reader to
             // stop releases them (see Design).
+            var readerEpoch = Volatile.Read(ref _readerEpoch);
             var forReaders = AnyReadersSpinning();
 
             // Pause, yield now and then, and stop when contended (SpinBackoff): on a small machine the threads that
@@ -192,10 +206,11 @@ internal sealed class ShmipcReactor
             spinning = false;
             Interlocked.Exchange(ref _parked, 1);
 
-            // Re-checked after publishing _parked (full fence), as the commands are: the last reader to stop changes
-            // the count and then reads _parked; either it sees 1 and releases the flags itself, or this sees the change
-            // and decides again. A reader that starts meanwhile changes it too: park leaving its flag then.
-            if (!_commands.IsEmpty || forReaders != AnyReadersSpinning())
+            // Re-checked after publishing _parked (full fence), as the commands are: a reader that stops bumps the
+            // epoch and then reads _parked; either it sees 1 and (if it was its session's last) releases its flag
+            // itself, or this sees the epoch change and decides again, so a flag TryParkAll left set for a reader that
+            // has stopped since is cleared. Per session, not "any readers": another session's reader may have started.
+            if (!_commands.IsEmpty || readerEpoch != Volatile.Read(ref _readerEpoch) || forReaders != AnyReadersSpinning())
             {
                 Interlocked.Exchange(ref _parked, 0);
                 continue;

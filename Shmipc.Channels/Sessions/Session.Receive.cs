@@ -127,9 +127,10 @@ internal sealed partial class Session
     /// </summary>
     public void ReaderSpinEnded()
     {
-        // Interlocked.Decrement is a full fence before the read of the reactor's parked flag, which the reactor
-        // publishes (full fence) before it re-reads the reader count: either this sees it parked, or it sees no reader.
-        if (Interlocked.Decrement(ref _spinningReaders) != 0 || !ShmipcReactor.Shared.IsParked || !_receiveLock.TryEnter())
+        // The count first, then the reactor's epoch bump and parked read (full fences; the reactor's Dekker side is in
+        // its Design notes): either this sees it parked, or it sees the epoch change and clears the flag itself.
+        var last = Interlocked.Decrement(ref _spinningReaders) == 0;
+        if (!ShmipcReactor.Shared.ReaderSpinEnded() || !last || !_receiveLock.TryEnter())
         {
             // Readers still spin (the last one releases), the reactor runs (TryPark releases), or the receive side is
             // busy: the reactor (it runs), or a reader that started since (it spins, and releases when it stops).

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Shmipc.Channels.Interop;
 using Shmipc.Channels.Memory;
 using Shmipc.Channels.Protocol;
@@ -17,7 +18,9 @@ internal sealed partial class Session
     private readonly object _sliceWaitLock = new();
     private TaskCompletionSource? _slicesFreed;
     private int _sliceWaiters;
-    private readonly List<TaskCompletionSource> _waiters = [];
+    // Writers waiting for queue room, and finished waiters to reuse (both under the _waiters lock).
+    private readonly List<RoomWaiter> _waiters = [];
+    private readonly Stack<RoomWaiter> _waiterPool = new();
     private int _waiterCount;
 
     // Under _socketLock: a close notice went out only in part, so no further frame may follow it.
@@ -154,6 +157,7 @@ internal sealed partial class Session
     }
 
     /// <summary>Waits until the send queue has room (or the session closes, the timeout passes, the token fires).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WaitForQueueRoomAsync(CancellationToken cancellationToken)
     {
         // A full queue usually has room again within microseconds, as soon as the peer's consumer (spinning, or woken
@@ -183,18 +187,21 @@ internal sealed partial class Session
             }
         }
 
+        // The wait allocates nothing either (a pooled RoomWaiter, a pooled state machine): the reactor, which polls
+        // while writers wait, also expires them at their deadline (ExpireWaiters), within its poll interval (<= 50 ms).
         var timeout = Options.WriteTimeout;
-        using var timeoutCts = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
-        using var linked = timeoutCts is null
-            ? null
-            : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
-        var token = linked?.Token ?? cancellationToken;
+        var deadline = timeout == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (!HasQueueRoom)
         {
             ThrowIfClosed();
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cancellationToken.ThrowIfCancellationRequested();
+            RoomWaiter waiter;
             lock (_waiters)
             {
+                waiter = _waiterPool.TryPop(out var pooled) ? pooled : new RoomWaiter();
+                waiter.Reset(deadline);
                 _waiters.Add(waiter);
                 Interlocked.Increment(ref _waiterCount);
             }
@@ -205,23 +212,38 @@ internal sealed partial class Session
             }
 
             ShmipcReactor.Shared.WakeForWaiter();
+            var registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static w => ((RoomWaiter)w!).TrySignal(RoomWaitOutcome.Canceled), waiter)
+                : default;
+            RoomWaitOutcome outcome;
             try
             {
-                await waiter.Task.WaitAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (timeoutCts is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
-            {
-                throw new ShmipcException(ShmipcErrorCode.Timeout, $"session {Name}: the IO queue stayed full for {timeout.TotalMilliseconds:0} ms (WriteTimeout).");
+                outcome = await waiter.WaitAsync().ConfigureAwait(false);
             }
             finally
             {
+                // After Dispose the token's callback has run or never will.
+                registration.Dispose();
                 lock (_waiters)
                 {
                     if (_waiters.Remove(waiter))
                     {
                         Interlocked.Decrement(ref _waiterCount);
                     }
+
+                    _waiterPool.Push(waiter);
                 }
+            }
+
+            if (outcome == RoomWaitOutcome.Canceled)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            if (outcome == RoomWaitOutcome.TimedOut && !HasQueueRoom)
+            {
+                ThrowIfClosed();
+                throw new ShmipcException(ShmipcErrorCode.Timeout, $"session {Name}: the IO queue stayed full for {timeout.TotalMilliseconds:0} ms (WriteTimeout).");
             }
         }
 
@@ -314,20 +336,38 @@ internal sealed partial class Session
     {
         if (!HasQueueRoom && !IsClosed)
         {
+            ExpireWaiters();
             return;
         }
 
-        TaskCompletionSource[] ready;
+        // Signalled under the lock: continuations run asynchronously, so no user code runs here.
         lock (_waiters)
         {
-            ready = [.. _waiters];
+            foreach (var w in _waiters)
+            {
+                w.TrySignal(RoomWaitOutcome.Room);
+            }
+
             _waiters.Clear();
             Interlocked.Exchange(ref _waiterCount, 0);
         }
+    }
 
-        foreach (var w in ready)
+    /// <summary>Ends the waits whose WriteTimeout has passed (the reactor's poll of waiting writers).</summary>
+    private void ExpireWaiters()
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_waiters)
         {
-            w.TrySetResult();
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].DeadlineTicks <= now)
+                {
+                    _waiters[i].TrySignal(RoomWaitOutcome.TimedOut);
+                    _waiters.RemoveAt(i);
+                    Interlocked.Decrement(ref _waiterCount);
+                }
+            }
         }
     }
 

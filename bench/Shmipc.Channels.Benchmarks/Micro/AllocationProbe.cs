@@ -8,15 +8,18 @@ namespace Shmipc.Channels.Benchmarks.Micro;
 /// phase with an EventListener attached, which types each thread allocates (GCAllocationTick samples).
 /// </summary>
 /// <remarks>
-/// Usage: <c>alloc-probe [--iterations 200000] [--on-reactor]</c>. The listener itself allocates while it dispatches
+/// Usage: <c>alloc-probe [--iterations 200000] [--on-reactor] [--oneway [--mode balanced|latency|lowcpu]]</c>
+/// (<c>--oneway</c>: the one-way case of the smoke run instead of round trips). The listener itself allocates while it dispatches
 /// events, so the bytes-per-op figure comes from the first phase, measured without it.
 /// <c>alloc-probe --smoke</c> is the CI check: a short run of each configuration (<see cref="SmokeConfigurations"/>),
-/// exit code 1 if any allocates on average 1 byte or more per round trip; time is printed, never judged.
+/// round trips and then one-way messages into a queue that keeps filling up (<see cref="OneWayProbe"/>), exit code 1 if
+/// any allocates on average 1 byte or more per message; time is printed, never judged.
 /// </remarks>
 internal static class AllocationProbe
 {
     private const int SmokeWarmup = 5_000;
     private const int SmokeIterations = 20_000;
+    private const int SmokeOneWayMessages = 100_000;
 
     /// <summary>The configurations the smoke run checks: the default, readers on the reactor, and Latency polling.</summary>
     private static readonly (PollingMode Mode, bool OnReactor)[] SmokeConfigurations =
@@ -30,6 +33,8 @@ internal static class AllocationProbe
     {
         var iterations = 200_000;
         var onReactor = false;
+        var oneWay = false;
+        var mode = PollingMode.Balanced;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,10 +47,21 @@ internal static class AllocationProbe
                 case "--on-reactor":
                     onReactor = true;
                     break;
+                case "--oneway":
+                    oneWay = true;
+                    break;
+                case "--mode":
+                    mode = PingPong.PingPongOptions.ParseMode(args[++i]);
+                    break;
                 default:
                     Console.Error.WriteLine($"alloc-probe: unknown option {args[i]}");
                     return 2;
             }
+        }
+
+        if (oneWay)
+        {
+            return await OneWayTypesAsync(iterations, mode, onReactor);
         }
 
         var bench = new SessionRoundTripBenchmarks { OnReactor = onReactor };
@@ -147,7 +163,78 @@ internal static class AllocationProbe
             }
         }
 
+        foreach (var (mode, onReactor) in SmokeConfigurations)
+        {
+            failures += await OneWaySmokeAsync(mode, onReactor) ? 0 : 1;
+        }
+
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One-way: messages back to back into a 64-element queue that keeps filling up, so the writer waits for room; every
+    /// byte any thread allocates over the measured messages counts. The queue must have been full at least once, or the
+    /// check proved nothing about that path. The warm-up includes one backlog as large as the receive budget allows
+    /// (<see cref="OneWayProbe.FillReceiveBacklogAsync"/>): without it, every new high of the sink's backlog grew the lease
+    /// pool and the input queue, 3-13 B/msg after a warm-up of 5 000 messages, which is growth, not a per-message cost.
+    /// </summary>
+    private static async Task<bool> OneWaySmokeAsync(PollingMode mode, bool onReactor)
+    {
+        var probe = await OneWayProbe.StartAsync(mode, onReactor);
+        try
+        {
+            await probe.SendAsync(SmokeWarmup);
+            await probe.FillReceiveBacklogAsync(new ShmipcServerOptions().ReceiveBudgetMessages - OneWayProbe.QueueCapacity);
+            await probe.SendAsync(SmokeWarmup);
+            var fullBefore = probe.QueueFullEvents;
+            var fallbackBefore = probe.FallbackWrites;
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await probe.SendAsync(SmokeOneWayMessages);
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var full = probe.QueueFullEvents - fullBefore;
+            var fallbacks = probe.FallbackWrites - fallbackBefore;
+            var perOp = (double)allocated / SmokeOneWayMessages;
+            var ok = perOp < 1 && full > 0 && fallbacks == 0;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"alloc smoke one-way {mode}{(onReactor ? "+reactor" : string.Empty)}: {SmokeOneWayMessages} messages of 64 B into a {OneWayProbe.QueueCapacity}-element queue, full {full} times, {fallbacks} socket fallbacks, {perOp:0.00} B/msg ({allocated} B, all threads), {elapsed.TotalMilliseconds * 1000 / SmokeOneWayMessages:0.00} us/msg (not judged): {(ok ? "ok" : full == 0 ? "FAILED, the queue was never full: the wait for room was not exercised" : fallbacks > 0 ? "FAILED, shared memory ran out (the socket fallback allocates by design): not the case this checks" : "FAILED, the one-way path allocates")}"));
+            return ok;
+        }
+        finally
+        {
+            await probe.DisposeAsync();
+        }
+    }
+
+    /// <summary><c>alloc-probe --oneway</c>: the one-way smoke case with the allocation listener attached.</summary>
+    private static async Task<int> OneWayTypesAsync(int messages, PollingMode mode, bool onReactor)
+    {
+        var probe = await OneWayProbe.StartAsync(mode, onReactor);
+        try
+        {
+            await probe.SendAsync(SmokeWarmup);
+            await probe.FillReceiveBacklogAsync(new ShmipcServerOptions().ReceiveBudgetMessages - OneWayProbe.QueueCapacity);
+            await probe.SendAsync(SmokeWarmup);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var fullBefore = probe.QueueFullEvents;
+            using var listener = new AllocationTickListener();
+            listener.Recording = true;
+            await probe.SendAsync(messages);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            await Task.Delay(500); // runtime events reach the listener asynchronously (EventPipe)
+            listener.Recording = false;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"one-way 64 B, {mode}, RunContinuationsOnReactor={onReactor}: {messages} messages, queue full {probe.QueueFullEvents - fullBefore} times, {(double)allocated / messages:0.00} B/msg (listener attached)"));
+            PrintSamples(listener);
+            return 0;
+        }
+        finally
+        {
+            await probe.DisposeAsync();
+        }
     }
 
     private static void PrintSamples(AllocationTickListener listener)

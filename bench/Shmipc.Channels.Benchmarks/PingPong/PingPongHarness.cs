@@ -246,5 +246,6 @@ internal static class PingPongHarness
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"1 s unmeasured JIT warm-up per transport first; per cell and transport: warm-up {o.Warmup.TotalSeconds:0.###} s, then {(o.Iterations is { } n ? $"{n} round trips" : $"{o.Duration.TotalSeconds:0.###} s")}; streams {string.Join(",", o.Streams)}; sizes {string.Join(",", o.Sizes.Select(PingPongOptions.FormatSize))}"));
+        Console.WriteLine(InterferenceProbe.Measure(TimeSpan.FromSeconds(1)));
     }
 }
