@@ -19,6 +19,8 @@ public abstract class ShmipcOptions
     /// How long a write may wait: for room in the IO queue, or for the socket to take a fallback frame
     /// (shmipc <c>ConnectionWriteTimeout</c>). Default 10 seconds. <see cref="Timeout.InfiniteTimeSpan"/> waits forever.
     /// </summary>
+    /// <remarks>A wait for queue room ends with <see cref="ShmipcErrorCode.Timeout"/> within about 50 ms after the timeout
+    /// (the reactor's poll of waiting writers finds it); it costs no timer.</remarks>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How the reactor waits for traffic. Default <see cref="PollingMode.Balanced"/>.</summary>
