@@ -126,18 +126,15 @@ internal sealed class StreamChannelReader(SessionStream stream, long spinTicks, 
         var session = stream.Session;
         session.ReaderSpinStarted();
         SpinBackoff.Enter();
-        var found = false;
         try
         {
-            found = Spin(session, cancellationToken);
+            return Spin(session, cancellationToken);
         }
         finally
         {
             SpinBackoff.Exit();
             session.ReaderSpinEnded();
         }
-
-        return found;
     }
 
     private bool Spin(Session session, CancellationToken cancellationToken)

@@ -37,7 +37,7 @@ internal interface IReactorHandler
 
     /// <summary>
     /// Whether a reader of this handler spins on its receive queue right now (it drains the queue itself and holds the
-    /// working flag): the reactor then neither spins nor clears that flag, and parks with a short timeout instead.
+    /// working flag): the reactor then neither spins nor clears that flag, and parks; the last reader to stop releases it.
     /// </summary>
     bool ReadersSpinning { get; }
 

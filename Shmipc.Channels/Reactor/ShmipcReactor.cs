@@ -178,15 +178,14 @@ internal sealed class ShmipcReactor
                 continue;
             }
 
-            // Readers spin on their queues (they drain them and hold the working flags): a spinning reactor would
-            // only take a core from them or from the peer. Park instead, leaving their flags set: the last reader to
-            // stop releases them (see Design).
+            // Read before the park decision, re-read after _parked is published (see Design).
             var readerEpoch = Volatile.Read(ref _readerEpoch);
-            var forReaders = AnyReadersSpinning();
 
             // Pause, yield now and then, and stop when contended (SpinBackoff): on a small machine the threads that
             // will produce the next message (readers, the peer process) need this core more than the spin does.
-            if (spinning && !forReaders && backoff.TryYield())
+            // Readers that spin on their queues (they drain them and hold the working flags) would only lose a core to
+            // a spinning reactor: park instead, leaving their flags set; the last reader to stop releases them.
+            if (spinning && !AnyReadersSpinning() && backoff.TryYield())
             {
                 continue;
             }
@@ -209,8 +208,9 @@ internal sealed class ShmipcReactor
             // Re-checked after publishing _parked (full fence), as the commands are: a reader that stops bumps the
             // epoch and then reads _parked; either it sees 1 and (if it was its session's last) releases its flag
             // itself, or this sees the epoch change and decides again, so a flag TryParkAll left set for a reader that
-            // has stopped since is cleared. Per session, not "any readers": another session's reader may have started.
-            if (!_commands.IsEmpty || readerEpoch != Volatile.Read(ref _readerEpoch) || forReaders != AnyReadersSpinning())
+            // has stopped since is cleared. A reader that starts meanwhile needs nothing: it sets its flag itself and
+            // releases it when it stops.
+            if (!_commands.IsEmpty || readerEpoch != Volatile.Read(ref _readerEpoch))
             {
                 Interlocked.Exchange(ref _parked, 0);
                 continue;
@@ -219,10 +219,9 @@ internal sealed class ShmipcReactor
             var timeout = -1;
             if (AnyWaiters())
             {
-                var poll = Volatile.Read(ref _waiterPollMs);
+                timeout = Volatile.Read(ref _waiterPollMs);
                 // A CAS, not a write: a reset by WakeForWaiter in between must not be overwritten.
-                Interlocked.CompareExchange(ref _waiterPollMs, Math.Min(poll * 2, MaxWaiterPollMs), poll);
-                timeout = timeout < 0 ? poll : Math.Min(timeout, poll);
+                Interlocked.CompareExchange(ref _waiterPollMs, Math.Min(timeout * 2, MaxWaiterPollMs), timeout);
             }
 
             var n = _epoll.Wait(_events, timeout);

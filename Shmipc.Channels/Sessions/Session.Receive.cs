@@ -39,7 +39,7 @@ internal sealed partial class Session
             return false;
         }
 
-        var readersSpinning = Volatile.Read(ref _spinningReaders) > 0;
+        var readersSpinning = ReadersSpinning;
         if (!_receiveLock.TryEnter())
         {
             // A reader is draining the queue right now: work in progress, come back on the next pass (or, while
@@ -69,9 +69,9 @@ internal sealed partial class Session
                 work |= DrainReceiveQueue(budgeted: true);
             }
 
-            if (!IsClosed && Volatile.Read(ref _waiterCount) > 0)
+            if (!IsClosed && Volatile.Read(ref _waiterCount) > 0 && !ReleaseWaitersIfRoom())
             {
-                ReleaseWaitersIfRoom();
+                ExpireWaiters();
             }
 
             // After the batch (and on the pass the guard's wake-up causes): did a peer truncate our shared memory?
@@ -139,8 +139,7 @@ internal sealed partial class Session
 
         try
         {
-            if (Volatile.Read(ref _released) == 0 && !IsClosed && !Budget.IsPaused && Volatile.Read(ref _spinningReaders) == 0
-                && !_recvQueue.MarkNotWorking())
+            if (Volatile.Read(ref _released) == 0 && !IsClosed && !Budget.IsPaused && !ReadersSpinning && !_recvQueue.MarkNotWorking())
             {
                 ShmipcReactor.Shared.Wake(); // a message arrived after the last drain: the reactor takes it
             }
@@ -156,11 +155,13 @@ internal sealed partial class Session
     }
 
     /// <inheritdoc />
-    bool IReactorHandler.ReadersSpinning => Volatile.Read(ref _spinningReaders) > 0;
+    bool IReactorHandler.ReadersSpinning => ReadersSpinning;
+
+    private bool ReadersSpinning => Volatile.Read(ref _spinningReaders) > 0;
 
     /// <summary>
-    /// Whether this side's receive queue holds the working flag now (clear: the reactor has cleared it to park without
-    /// a timeout, and no reader spins). For tests, on an open session only: it reads the queue mapping.
+    /// Whether this side's receive queue holds the working flag now (clear: the reactor parked, or the last reader to
+    /// stop spinning gave it back). For tests, on an open session only: it reads the queue mapping.
     /// </summary>
     internal bool ReceiveQueueWorking => Volatile.Read(ref _released) == 0 && _recvQueue.IsWorking;
 

@@ -161,10 +161,9 @@ internal sealed partial class Session
     public async ValueTask WaitForQueueRoomAsync(CancellationToken cancellationToken)
     {
         // A full queue usually has room again within microseconds, as soon as the peer's consumer (spinning, or woken
-        // by our wake-up) pops a batch. So spin first, within the polling mode's budget (SpinBackoff):
-        // the wait below costs a timeout timer, a linked token source, a waiter and a thread-pool resume, which a
-        // sender that outruns its reader would pay every few hundred messages (measured: 8.5 B per message on a
-        // one-way stream). Never on the reactor thread, which must not hold up the other sessions.
+        // by our wake-up) pops a batch. So spin first, within the polling mode's budget (SpinBackoff): the wait below
+        // costs a thread-pool resume after the reactor's next poll, which a sender that outruns its reader would pay
+        // every few hundred messages. Never on the reactor thread, which must not hold up the other sessions.
         if (SpinTicks > 0 && !ShmipcReactor.Shared.IsReactorThread)
         {
             var backoff = new SpinBackoff(SpinTicks);
@@ -332,12 +331,12 @@ internal sealed partial class Session
         freed?.TrySetResult();
     }
 
-    private void ReleaseWaitersIfRoom()
+    /// <summary>Wakes every waiting writer if the queue has room or the session is closed; false when it did not.</summary>
+    private bool ReleaseWaitersIfRoom()
     {
         if (!HasQueueRoom && !IsClosed)
         {
-            ExpireWaiters();
-            return;
+            return false;
         }
 
         // Signalled under the lock: continuations run asynchronously, so no user code runs here.
@@ -351,6 +350,8 @@ internal sealed partial class Session
             _waiters.Clear();
             Interlocked.Exchange(ref _waiterCount, 0);
         }
+
+        return true;
     }
 
     /// <summary>Ends the waits whose WriteTimeout has passed (the reactor's poll of waiting writers).</summary>

@@ -453,8 +453,9 @@ internal sealed partial class Session : IReactorHandler, IDisposable
 
     // Paused: the queue is not drained, so keep the working flag as it is (set, the peer sends no SyncEvents we would
     // not read anyway); Poll drains again after the resume and a later TryPark clears it.
-    // Spinning readers: they hold the flag and drain the queue; the reactor parks (with a timeout) and leaves it set.
-    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || Volatile.Read(ref _spinningReaders) > 0 || _recvQueue.MarkNotWorking();
+    // Spinning readers: they hold the flag and drain the queue; the reactor parks and leaves it set (the last reader to
+    // stop releases it, ReaderSpinEnded).
+    bool IReactorHandler.TryPark() => IsClosed || Budget.IsPaused || ReadersSpinning || _recvQueue.MarkNotWorking();
 
     void IReactorHandler.OnFault(Exception error) =>
         Close(error as ShmipcException ?? new ShmipcException(ShmipcErrorCode.Unknown, $"session {Name} failed: {error.Message}", error));

@@ -175,7 +175,7 @@ internal static class AllocationProbe
     /// One-way: messages back to back into a 64-element queue that keeps filling up, so the writer waits for room; every
     /// byte any thread allocates over the measured messages counts. The queue must have been full at least once, or the
     /// check proved nothing about that path. The warm-up includes one backlog as large as the receive budget allows
-    /// (<see cref="OneWayProbe.FillReceiveBacklogAsync"/>): without it, every new high of the sink's backlog grew the lease
+    /// (<see cref="OneWayProbe.WarmUpAsync"/>): without it, every new high of the sink's backlog grew the lease
     /// pool and the input queue, 3-13 B/msg after a warm-up of 5 000 messages, which is growth, not a per-message cost.
     /// </summary>
     private static async Task<bool> OneWaySmokeAsync(PollingMode mode, bool onReactor)
@@ -183,9 +183,7 @@ internal static class AllocationProbe
         var probe = await OneWayProbe.StartAsync(mode, onReactor);
         try
         {
-            await probe.SendAsync(SmokeWarmup);
-            await probe.FillReceiveBacklogAsync(new ShmipcServerOptions().ReceiveBudgetMessages - OneWayProbe.QueueCapacity);
-            await probe.SendAsync(SmokeWarmup);
+            await probe.WarmUpAsync(SmokeWarmup);
             var fullBefore = probe.QueueFullEvents;
             var fallbackBefore = probe.FallbackWrites;
             var before = GC.GetTotalAllocatedBytes(precise: true);
@@ -214,9 +212,7 @@ internal static class AllocationProbe
         var probe = await OneWayProbe.StartAsync(mode, onReactor);
         try
         {
-            await probe.SendAsync(SmokeWarmup);
-            await probe.FillReceiveBacklogAsync(new ShmipcServerOptions().ReceiveBudgetMessages - OneWayProbe.QueueCapacity);
-            await probe.SendAsync(SmokeWarmup);
+            await probe.WarmUpAsync(SmokeWarmup);
             var before = GC.GetTotalAllocatedBytes(precise: true);
             var fullBefore = probe.QueueFullEvents;
             using var listener = new AllocationTickListener();

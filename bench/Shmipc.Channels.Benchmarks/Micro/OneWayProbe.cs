@@ -16,9 +16,7 @@ internal sealed class OneWayProbe : IAsyncDisposable
     private const int MessageSize = 64;
 
     private readonly byte[] _payload = new byte[MessageSize];
-    private DirectoryInfo? _directory;
-    private ShmipcListener? _listener;
-    private ShmipcSession? _client;
+    private InProcessSessionPair? _pair;
     private ShmipcStream? _stream;
     private Task? _sink;
     private ShmipcStream? _sinkStream;
@@ -29,10 +27,10 @@ internal sealed class OneWayProbe : IAsyncDisposable
     public long Received => Volatile.Read(ref _received);
 
     /// <summary>Times the client's writer found the queue full.</summary>
-    public long QueueFullEvents => _client?.Engine.Metrics.QueueFullEvents ?? 0;
+    public long QueueFullEvents => _pair?.Client.Engine.Metrics.QueueFullEvents ?? 0;
 
     /// <summary>Messages the client sent over the socket because shared memory was exhausted (should stay 0).</summary>
-    public long FallbackWrites => _client?.Engine.Metrics.FallbackWrites ?? 0;
+    public long FallbackWrites => _pair?.Client.Engine.Metrics.FallbackWrites ?? 0;
 
     /// <summary>Connects with the given options on both sides, starts the sink and sends one message through.</summary>
     public static async Task<OneWayProbe> StartAsync(PollingMode mode, bool onReactor)
@@ -56,17 +54,18 @@ internal sealed class OneWayProbe : IAsyncDisposable
     {
         var target = Received + count;
         await SendUnconfirmedAsync(count);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var spin = default(SpinWait);
-        while (Received < target)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"one-way probe: the sink read {Received} of {target} messages within 30 s");
-            }
+        WaitForReceived(target);
+    }
 
-            spin.SpinOnce(); // sleeps after a few rounds; allocation-free, unlike Task.Delay
-        }
+    /// <summary>
+    /// Warms up and then fills the receiving side's backlog once (<see cref="FillReceiveBacklogAsync"/>) to the
+    /// largest the receive budget allows, so a measurement that follows sees the steady state.
+    /// </summary>
+    public async Task WarmUpAsync(int messages)
+    {
+        await SendAsync(messages);
+        await FillReceiveBacklogAsync(new ShmipcServerOptions().ReceiveBudgetMessages - QueueCapacity);
+        await SendAsync(messages);
     }
 
     /// <summary>
@@ -75,7 +74,7 @@ internal sealed class OneWayProbe : IAsyncDisposable
     /// large as it can get (ShmipcOptions.ReceiveBudgetMessages), a new high grows the lease pool and the input queue,
     /// which allocates; after this a measurement sees the steady state.
     /// </summary>
-    public async Task FillReceiveBacklogAsync(int count)
+    private async Task FillReceiveBacklogAsync(int count)
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _hold, hold);
@@ -94,10 +93,7 @@ internal sealed class OneWayProbe : IAsyncDisposable
 
         Volatile.Write(ref _hold, null);
         hold.SetResult();
-        while (Received < target)
-        {
-            await Task.Delay(1);
-        }
+        WaitForReceived(target);
     }
 
     public async ValueTask DisposeAsync()
@@ -109,17 +105,26 @@ internal sealed class OneWayProbe : IAsyncDisposable
         }
 
         _stream?.Dispose();
-        if (_client is not null)
+        if (_pair is not null)
         {
-            await _client.DisposeAsync();
+            await _pair.DisposeAsync();
         }
+    }
 
-        if (_listener is not null)
+    /// <summary>Blocks until the sink has read <paramref name="target"/> messages in all (30 s at most); allocation-free.</summary>
+    private void WaitForReceived(long target)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var spin = default(SpinWait);
+        while (Received < target)
         {
-            await _listener.DisposeAsync();
-        }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"one-way probe: the sink read {Received} of {target} messages within 30 s");
+            }
 
-        _directory?.Delete(recursive: true);
+            spin.SpinOnce(); // sleeps after a few rounds
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -138,15 +143,11 @@ internal sealed class OneWayProbe : IAsyncDisposable
     private async Task SetupAsync(PollingMode mode, bool onReactor)
     {
         new Random(7).NextBytes(_payload);
-        _directory = Directory.CreateTempSubdirectory("shmipc-oneway-");
-        var path = Path.Combine(_directory.FullName, "ow.sock");
-        _listener = ShmipcListener.Bind(path, new ShmipcServerOptions { RunContinuationsOnReactor = onReactor, PollingMode = mode });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _client = await ShmipcClient.ConnectAsync(
-            path,
+        _pair = await InProcessSessionPair.ConnectAsync(
+            new ShmipcServerOptions { RunContinuationsOnReactor = onReactor, PollingMode = mode },
             new ShmipcClientOptions
             {
-                PathPrefix = $"/dev/shm/shmipc_bench_{Guid.NewGuid():N}",
                 RunContinuationsOnReactor = onReactor,
                 PollingMode = mode,
                 QueueCapacity = QueueCapacity,
@@ -156,8 +157,8 @@ internal sealed class OneWayProbe : IAsyncDisposable
                 SizeClasses = [new BufferSizeClass(MessageSize, 100)],
             },
             cts.Token);
-        var server = await _listener.AcceptAsync(cts.Token);
-        _stream = _client.OpenStream();
+        var server = _pair.Server;
+        _stream = _pair.Client.OpenStream();
         _sink = Task.Run(() => SinkAsync(server));
         await SendAsync(1).AsTask().WaitAsync(cts.Token);
     }

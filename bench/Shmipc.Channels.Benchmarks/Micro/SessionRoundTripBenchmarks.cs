@@ -6,7 +6,7 @@ using BenchmarkDotNet.Attributes;
 namespace Shmipc.Channels.Benchmarks.Micro;
 
 /// <summary>
-/// One in-process session (ShmipcListener + ShmipcClient over a Unix socket in a temp folder, memfd, default options):
+/// One in-process session (<see cref="InProcessSessionPair"/>: ShmipcListener + ShmipcClient over a Unix socket in a temp folder, memfd, default options):
 /// the client writes a 64-byte message in place (Rent / GetSpan / Advance / Output.WriteAsync), a background echo loop
 /// on the server stream copies it into a reply, and the client reads the reply from Input and disposes it.
 /// </summary>
@@ -22,10 +22,7 @@ public class SessionRoundTripBenchmarks
     private const int MessageSize = 64;
 
     private readonly byte[] _payload = new byte[MessageSize];
-    private DirectoryInfo? _directory;
-    private ShmipcListener? _listener;
-    private ShmipcSession? _client;
-    private ShmipcSession? _server;
+    private InProcessSessionPair? _pair;
     private ShmipcStream? _stream;
     private Task? _echo;
 
@@ -47,22 +44,14 @@ public class SessionRoundTripBenchmarks
     public async Task SetupAsync()
     {
         new Random(42).NextBytes(_payload);
-        _directory = Directory.CreateTempSubdirectory("shmipc-bench-");
-        var path = Path.Combine(_directory.FullName, "rt.sock");
-        _listener = ShmipcListener.Bind(path, new ShmipcServerOptions { RunContinuationsOnReactor = OnReactor, PollingMode = Mode });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _client = await ShmipcClient.ConnectAsync(
-            path,
-            new ShmipcClientOptions
-            {
-                PathPrefix = $"/dev/shm/shmipc_bench_{Guid.NewGuid():N}",
-                RunContinuationsOnReactor = OnReactor,
-                PollingMode = Mode,
-            },
+        _pair = await InProcessSessionPair.ConnectAsync(
+            new ShmipcServerOptions { RunContinuationsOnReactor = OnReactor, PollingMode = Mode },
+            new ShmipcClientOptions { RunContinuationsOnReactor = OnReactor, PollingMode = Mode },
             cts.Token);
-        _server = await _listener.AcceptAsync(cts.Token);
-        _stream = _client.OpenStream();
-        _echo = Task.Run(() => EchoAsync(_server));
+        var server = _pair.Server;
+        _stream = _pair.Client.OpenStream();
+        _echo = Task.Run(() => EchoAsync(server));
         var n = await RoundTrip().AsTask().WaitAsync(cts.Token);
         if (n != MessageSize)
         {
@@ -80,17 +69,10 @@ public class SessionRoundTripBenchmarks
         }
 
         _stream?.Dispose();
-        if (_client is not null)
+        if (_pair is not null)
         {
-            await _client.DisposeAsync();
+            await _pair.DisposeAsync();
         }
-
-        if (_listener is not null)
-        {
-            await _listener.DisposeAsync();
-        }
-
-        _directory?.Delete(recursive: true);
     }
 
     [Benchmark]

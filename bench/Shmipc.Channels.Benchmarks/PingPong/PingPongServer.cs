@@ -95,20 +95,12 @@ internal static class PingPongServer
         if (transport == "spin")
         {
             using var layout = SpinLayout.Open(path);
-            var server = new SpinServer(layout, stats);
-            var thread = server.Start();
-            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
-            server.Stop();
-            thread.Join();
+            await ServeAsync(new SpinServer(layout, stats)).ConfigureAwait(false);
         }
         else if (transport == "queue")
         {
             using var layout = QueueFloorLayout.Open(path);
-            var server = new QueueFloorServer(layout, stats);
-            var thread = server.Start();
-            await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
-            server.Stop();
-            thread.Join();
+            await ServeAsync(new QueueFloorServer(layout, stats)).ConfigureAwait(false);
         }
         else if (transport == "shmipc")
         {
@@ -148,6 +140,15 @@ internal static class PingPongServer
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"STATS verified={stats.Verified} mismatches={stats.Mismatches} bytes={stats.Bytes}"));
         return stats.Mismatches == 0 ? 0 : 3;
+    }
+
+    /// <summary>A floor's echo thread, from READY until the harness closes stdin.</summary>
+    private static async Task ServeAsync(EchoThread server)
+    {
+        var thread = server.Start();
+        await ReadyThenWaitForStdinEofAsync().ConfigureAwait(false);
+        server.Stop();
+        thread.Join();
     }
 
     // SHMIPC_BENCH_ALLOC_TRACE=measured: the listener that records only during measured parts.

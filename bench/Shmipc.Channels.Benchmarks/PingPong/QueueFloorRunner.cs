@@ -16,7 +16,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// hands per message: queue indexes and element, the free list's head, the slice header); queue → shmipc is what the
 /// library's layers above it cost. One stream, round trips only, payloads of one slice.
 /// </remarks>
-internal sealed class QueueFloorRunner(QueueFloorLayout layout, ServerProcess child) : TransportRunner
+internal sealed class QueueFloorRunner(QueueFloorLayout layout, ServerProcess child) : DedicatedThreadRunner
 {
     public const string TransportName = "queue";
 
@@ -26,19 +26,7 @@ internal sealed class QueueFloorRunner(QueueFloorLayout layout, ServerProcess ch
 
     public override ServerProcess? Child => child;
 
-    public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
-    {
-        var result = new CellResult(Name, cell);
-        await StreamWorkers.StartThread(() => Loop(set, warmup, null));
-        var histogram = CellResult.NewHistogram();
-        var meter = StartMeter();
-        result.RoundTrips = await StreamWorkers.StartThread(() => Loop(set, measure, histogram));
-        meter.Stop(result);
-        result.Histogram.Add(histogram);
-        return result;
-    }
-
-    private long Loop(MessageSet set, CellPlan plan, LongHistogram? histogram)
+    protected override long Loop(MessageSet set, CellPlan plan, LongHistogram? histogram)
     {
         var buffers = layout.Buffers;
         var deadline = plan.DeadlineFrom(Stopwatch.GetTimestamp());

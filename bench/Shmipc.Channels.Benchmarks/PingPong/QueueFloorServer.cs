@@ -8,43 +8,27 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// the request's slice: the echo servers' work, through shmipc's shared-memory structures only.
 /// </summary>
 /// <remarks>Idle between cells: after about a millisecond without a request the thread sleeps 1 ms between looks.</remarks>
-internal sealed class QueueFloorServer(QueueFloorLayout layout, EchoStats stats)
+internal sealed class QueueFloorServer(QueueFloorLayout layout, EchoStats stats) : EchoThread
 {
-    private volatile bool _stop;
+    protected override string ThreadName => "queue-echo";
 
-    public Thread Start()
-    {
-        var thread = new Thread(Run) { IsBackground = true, Name = "queue-echo" };
-        thread.Start();
-        return thread;
-    }
-
-    public void Stop() => _stop = true;
-
-    private void Run()
+    protected override void Run()
     {
         var buffers = layout.Buffers;
         Span<uint> slice = stackalloc uint[1];
         Span<SliceSegment> segments = stackalloc SliceSegment[1];
-        while (!_stop)
+        while (!Stopping)
         {
             var spins = 0;
             QueueElement request;
             while (!layout.Requests.TryPop(out request))
             {
-                if (_stop)
+                if (Stopping)
                 {
                     return;
                 }
 
-                if (spins > 1 << 16)
-                {
-                    Thread.Sleep(1);
-                }
-                else
-                {
-                    SpinLayout.Pause(ref spins);
-                }
+                IdlePause(ref spins);
             }
 
             if (!buffers.TryReadChain(request.Offset, segments, out var count, out var length) || count != 1)

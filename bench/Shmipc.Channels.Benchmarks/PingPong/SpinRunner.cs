@@ -8,7 +8,7 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// child over a /dev/shm file (<see cref="SpinLayout"/>), with the same copies and checksums as every transport. One
 /// stream, round trips only: more spinning pairs than cores would measure the scheduler, not the memory.
 /// </summary>
-internal sealed class SpinRunner(SpinLayout layout, ServerProcess child) : TransportRunner
+internal sealed class SpinRunner(SpinLayout layout, ServerProcess child) : DedicatedThreadRunner
 {
     private long _sequence;
 
@@ -18,19 +18,7 @@ internal sealed class SpinRunner(SpinLayout layout, ServerProcess child) : Trans
 
     public override ServerProcess? Child => child;
 
-    public override async Task<CellResult> RunAsync(CellSpec cell, MessageSet set, CellPlan warmup, CellPlan measure)
-    {
-        var result = new CellResult(Name, cell);
-        await StreamWorkers.StartThread(() => Loop(set, warmup, null));
-        var histogram = CellResult.NewHistogram();
-        var meter = StartMeter();
-        result.RoundTrips = await StreamWorkers.StartThread(() => Loop(set, measure, histogram));
-        meter.Stop(result);
-        result.Histogram.Add(histogram);
-        return result;
-    }
-
-    private long Loop(MessageSet set, CellPlan plan, LongHistogram? histogram)
+    protected override long Loop(MessageSet set, CellPlan plan, LongHistogram? histogram)
     {
         var deadline = plan.DeadlineFrom(Stopwatch.GetTimestamp());
         long done = 0;

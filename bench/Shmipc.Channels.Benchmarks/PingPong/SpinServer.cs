@@ -9,41 +9,25 @@ namespace Shmipc.Channels.Benchmarks.PingPong;
 /// Between cells nobody sends: after about a millisecond without a request the thread sleeps 1 ms between looks, so
 /// an idle spin child does not take a core from the other transports' cells.
 /// </remarks>
-internal sealed class SpinServer(SpinLayout layout, EchoStats stats)
+internal sealed class SpinServer(SpinLayout layout, EchoStats stats) : EchoThread
 {
-    private volatile bool _stop;
+    protected override string ThreadName => "spin-echo";
 
-    public Thread Start()
-    {
-        var thread = new Thread(Run) { IsBackground = true, Name = "spin-echo" };
-        thread.Start();
-        return thread;
-    }
-
-    public void Stop() => _stop = true;
-
-    private void Run()
+    protected override void Run()
     {
         var seen = Volatile.Read(ref layout.Sequence(SpinLayout.RequestLine));
-        while (!_stop)
+        while (!Stopping)
         {
             var spins = 0;
             long sequence;
             while ((sequence = Volatile.Read(ref layout.Sequence(SpinLayout.RequestLine))) == seen)
             {
-                if (_stop)
+                if (Stopping)
                 {
                     return;
                 }
 
-                if (spins > 1 << 16)
-                {
-                    Thread.Sleep(1);
-                }
-                else
-                {
-                    SpinLayout.Pause(ref spins);
-                }
+                IdlePause(ref spins);
             }
 
             seen = sequence;
