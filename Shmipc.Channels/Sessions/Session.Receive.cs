@@ -130,13 +130,16 @@ internal sealed partial class Session
         // The count first, then the reactor's epoch bump and parked read (full fences; the reactor's Dekker side is in
         // its Design notes): either this sees it parked, or it sees the epoch change and clears the flag itself.
         var last = Interlocked.Decrement(ref _spinningReaders) == 0;
-        if (!ShmipcReactor.Shared.ReaderSpinEnded() || !last || !_receiveLock.TryEnter())
+        if (!ShmipcReactor.Shared.ReaderSpinEnded() || !last)
         {
-            // Readers still spin (the last one releases), the reactor runs (TryPark releases), or the receive side is
-            // busy: the reactor (it runs), or a reader that started since (it spins, and releases when it stops).
+            // The reactor runs (its TryPark releases), or readers still spin (the last one releases).
             return;
         }
 
+        // Enter, not TryEnter: the holder may be an earlier last reader that saw this one still counted and left the
+        // release to it; giving up here too would leave the flag set with nobody spinning and the reactor parked for
+        // good (a lost wake-up, seen as a stalled hot-restart test under load). Held only for a drain or a release.
+        _receiveLock.Enter();
         try
         {
             if (Volatile.Read(ref _released) == 0 && !IsClosed && !Budget.IsPaused && !ReadersSpinning && !_recvQueue.MarkNotWorking())
