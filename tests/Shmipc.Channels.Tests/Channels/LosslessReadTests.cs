@@ -17,6 +17,33 @@ public sealed class LosslessReadTests
         var channel = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
+        // A second thread cancels the reader's current token over and over; GC pressure widens the window. Its own
+        // thread, started before the writer: queued on a busy thread pool it once began only after all 200 000 items
+        // had been read, and the test proved nothing.
+        CancellationTokenSource? current = null;
+        using var cancellerStop = new CancellationTokenSource();
+        var cancellerRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var canceller = Task.Factory.StartNew(
+            () =>
+            {
+                cancellerRunning.SetResult();
+                var spins = 0;
+                while (!cancellerStop.IsCancellationRequested)
+                {
+                    Volatile.Read(ref current)?.Cancel();
+                    if (++spins % 1000 == 0)
+                    {
+                        GC.Collect(0);
+                    }
+
+                    Thread.SpinWait(20);
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await cancellerRunning.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
         // The writer trickles items so the reader is often parked when one arrives, which is when the race bites.
         var writer = Task.Run(async () =>
         {
@@ -30,24 +57,6 @@ public sealed class LosslessReadTests
             }
 
             channel.Writer.Complete();
-        });
-
-        // A second thread cancels the reader's current token over and over; GC pressure widens the window.
-        CancellationTokenSource? current = null;
-        using var cancellerStop = new CancellationTokenSource();
-        var canceller = Task.Run(() =>
-        {
-            var spins = 0;
-            while (!cancellerStop.IsCancellationRequested)
-            {
-                Volatile.Read(ref current)?.Cancel();
-                if (++spins % 1000 == 0)
-                {
-                    GC.Collect(0);
-                }
-
-                Thread.SpinWait(20);
-            }
         });
 
         var received = 0;
